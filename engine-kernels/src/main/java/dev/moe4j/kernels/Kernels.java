@@ -1,0 +1,109 @@
+package dev.moe4j.kernels;
+
+import dev.moe4j.kernels.parallel.Parallel;
+import java.util.Objects;
+
+/**
+ * The facade the model calls: checks shapes once per call, then runs a {@link KernelProvider}, splitting
+ * matrix products across the {@link Parallel} pool by output rows.
+ */
+public final class Kernels {
+
+    /** Below this many multiply-adds per chunk a hand-off to another thread costs more than it saves. */
+    private static final int MIN_WORK_PER_CHUNK = 1 << 15;
+
+    private static final class Holder {
+        static final Kernels DEFAULT = new Kernels(KernelProviders.preferred(), Parallel.common());
+    }
+
+    private final KernelProvider provider;
+    private final Parallel parallel;
+
+    public Kernels(KernelProvider provider, Parallel parallel) {
+        this.provider = Objects.requireNonNull(provider, "provider");
+        this.parallel = Objects.requireNonNull(parallel, "parallel");
+    }
+
+    /** The preferred provider on the common pool. */
+    public static Kernels get() {
+        return Holder.DEFAULT;
+    }
+
+    public KernelProvider provider() {
+        return provider;
+    }
+
+    public Parallel parallel() {
+        return parallel;
+    }
+
+    /**
+     * out[t][r] = Σ_c w[r][c]·x[t][c]: x is {@code [nTokens][w.cols()]}, out {@code [nTokens][w.rows()]}.
+     * Rows are split across the pool.
+     */
+    public void matmul(float[] out, Matrix w, float[] x, int nTokens) {
+        if (nTokens <= 0) {
+            throw new IllegalArgumentException("nTokens must be positive, was " + nTokens);
+        }
+        checkLength("x", x, (long) nTokens * w.cols(), w);
+        checkLength("out", out, (long) nTokens * w.rows(), w);
+        long workPerRow = (long) w.cols() * nTokens;
+        int minRows = (int) Math.max(1, MIN_WORK_PER_CHUNK / workPerRow);
+        parallel.forRange(w.rows(), minRows, (start, end) -> provider.matmul(out, w, x, nTokens, start, end));
+    }
+
+    private static void checkLength(String what, float[] array, long needed, Matrix w) {
+        if (array.length < needed) {
+            throw new IllegalArgumentException(what + " holds " + array.length + " floats, product with "
+                    + w.name() + " [" + w.rows() + "][" + w.cols() + "] needs " + needed);
+        }
+    }
+
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        Objects.checkFromIndexSize(aOff, n, a.length);
+        Objects.checkFromIndexSize(bOff, n, b.length);
+        return provider.dot(a, aOff, b, bOff, n);
+    }
+
+    public void axpy(float[] y, int yOff, float alpha, float[] x, int xOff, int n) {
+        Objects.checkFromIndexSize(yOff, n, y.length);
+        Objects.checkFromIndexSize(xOff, n, x.length);
+        provider.axpy(y, yOff, alpha, x, xOff, n);
+    }
+
+    public void scale(float[] x, int off, float alpha, int n) {
+        Objects.checkFromIndexSize(off, n, x.length);
+        provider.scale(x, off, alpha, n);
+    }
+
+    public void rmsNorm(float[] out, int outOff, float[] x, int xOff, float[] weight, int n, float eps) {
+        Objects.checkFromIndexSize(outOff, n, out.length);
+        Objects.checkFromIndexSize(xOff, n, x.length);
+        Objects.checkFromIndexSize(0, n, weight.length);
+        provider.rmsNorm(out, outOff, x, xOff, weight, n, eps);
+    }
+
+    public void softmax(float[] x, int off, int n) {
+        Objects.checkFromIndexSize(off, n, x.length);
+        provider.softmax(x, off, n);
+    }
+
+    public void siluMul(float[] gate, int gateOff, float[] up, int upOff, int n) {
+        Objects.checkFromIndexSize(gateOff, n, gate.length);
+        Objects.checkFromIndexSize(upOff, n, up.length);
+        provider.siluMul(gate, gateOff, up, upOff, n);
+    }
+
+    public void rope(float[] x, int off, int nHeads, int headDim, float[] cos, float[] sin) {
+        Objects.checkFromIndexSize(off, nHeads * headDim, x.length);
+        Objects.checkFromIndexSize(0, headDim / 2, cos.length);
+        Objects.checkFromIndexSize(0, headDim / 2, sin.length);
+        provider.rope(x, off, nHeads, headDim, cos, sin);
+    }
+
+    public void dequantizeRow(Matrix w, int row, float[] out, int outOff) {
+        Objects.checkIndex(row, w.rows());
+        Objects.checkFromIndexSize(outOff, w.cols(), out.length);
+        provider.dequantizeRow(w, row, out, outOff);
+    }
+}
