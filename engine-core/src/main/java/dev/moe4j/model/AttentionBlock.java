@@ -1,0 +1,89 @@
+package dev.moe4j.model;
+
+import dev.moe4j.cache.KvCache;
+import dev.moe4j.cache.Sequence;
+import dev.moe4j.kernels.Kernels;
+import dev.moe4j.kernels.Rope;
+
+/**
+ * Grouped-query self-attention with Qwen3's QK-norm, over the paged KV cache. Reads {@code s.xn}, writes
+ * {@code s.out}; stores the batch's keys and values into their sequences' blocks before attending, so each token
+ * sees exactly the positions 0…pos of its own sequence.
+ */
+final class AttentionBlock {
+    private AttentionBlock() {}
+
+    static void forward(Kernels kernels, ModelConfig config, Rope rope, Weights.Attention w, int layer,
+                        Batch batch, KvCache cache, Scratch s, Trace trace) {
+        int n = batch.size();
+        int hd = config.headDim();
+        int heads = config.numHeads();
+        int kvHeads = config.numKvHeads();
+        int qDim = config.qDim();
+        int kvDim = config.kvDim();
+        float eps = config.rmsNormEps();
+
+        // qkv projections
+        kernels.matmul(s.q, w.q(), s.xn, n);
+        kernels.matmul(s.k, w.k(), s.xn, n);
+        kernels.matmul(s.v, w.v(), s.xn, n);
+
+        // QK-norm per head (shared weight over heads), then RoPE at each token's position; store k, v
+        float[] keys = cache.keys(layer);
+        float[] values = cache.values(layer);
+        float[] cos = new float[hd / 2];
+        float[] sin = new float[hd / 2];
+        for (int t = 0; t < n; t++) {
+            for (int head = 0; head < heads; head++) {
+                int off = t * qDim + head * hd;
+                kernels.rmsNorm(s.q, off, s.q, off, w.qNorm(), hd, eps);
+            }
+            for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
+                int off = t * kvDim + kvHead * hd;
+                kernels.rmsNorm(s.k, off, s.k, off, w.kNorm(), hd, eps);
+            }
+            rope.cosSin(batch.position(t), cos, sin);
+            kernels.rope(s.q, t * qDim, heads, hd, cos, sin);
+            kernels.rope(s.k, t * kvDim, kvHeads, hd, cos, sin);
+            int slot = batch.sequence(t).slot(batch.position(t));
+            System.arraycopy(s.k, t * kvDim, keys, slot * kvDim, kvDim);
+            System.arraycopy(s.v, t * kvDim, values, slot * kvDim, kvDim);
+        }
+        trace.record("q_roped", layer, s.q, n, qDim);
+        trace.record("k_roped", layer, s.k, n, kvDim);
+
+        // causal attention: token t, head h reads kv head h / (H/KV) at positions 0..pos(t)
+        int group = heads / kvHeads;
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        kernels.parallel().forRange(n * heads, 1, (start, end) -> {
+            float[] scores = new float[maxPosition(batch, start / heads, (end - 1) / heads) + 1];
+            for (int item = start; item < end; item++) {
+                int t = item / heads;
+                int head = item % heads;
+                int kvOff = (head / group) * hd;
+                int qOff = t * qDim + head * hd;
+                Sequence seq = batch.sequence(t);
+                int len = batch.position(t) + 1;
+                for (int pos = 0; pos < len; pos++) {
+                    scores[pos] = kernels.dot(s.q, qOff, keys, seq.slot(pos) * kvDim + kvOff, hd) * scale;
+                }
+                kernels.softmax(scores, 0, len);
+                java.util.Arrays.fill(s.attn, qOff, qOff + hd, 0f);
+                for (int pos = 0; pos < len; pos++) {
+                    kernels.axpy(s.attn, qOff, scores[pos], values, seq.slot(pos) * kvDim + kvOff, hd);
+                }
+            }
+        });
+        trace.record("attn", layer, s.attn, n, qDim);
+
+        kernels.matmul(s.out, w.o(), s.attn, n);
+    }
+
+    private static int maxPosition(Batch batch, int fromToken, int toToken) {
+        int max = 0;
+        for (int t = fromToken; t <= toToken; t++) {
+            max = Math.max(max, batch.position(t));
+        }
+        return max;
+    }
+}

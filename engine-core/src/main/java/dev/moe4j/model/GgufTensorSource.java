@@ -1,0 +1,73 @@
+package dev.moe4j.model;
+
+import dev.moe4j.api.BadModelFileException;
+import dev.moe4j.api.UnsupportedModelException;
+import dev.moe4j.format.gguf.GgufFile;
+import dev.moe4j.format.gguf.GgufTensor;
+import dev.moe4j.kernels.DType;
+import dev.moe4j.kernels.Kernels;
+import dev.moe4j.kernels.Matrix;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/** Tensors of a GGUF file, by canonical name. */
+public final class GgufTensorSource implements TensorSource {
+    private final GgufFile file;
+
+    public GgufTensorSource(GgufFile file) {
+        this.file = file;
+    }
+
+    @Override
+    public String describe() {
+        return file.path().toString();
+    }
+
+    @Override
+    public boolean has(TensorName name, int layer) {
+        return file.tensor(name.gguf(layer)) != null;
+    }
+
+    private GgufTensor require(TensorName name, int layer, long... expectedDims) {
+        String ggufName = name.gguf(layer);
+        GgufTensor t = file.tensor(ggufName);
+        if (t == null) {
+            throw new BadModelFileException(describe() + ": missing tensor '" + ggufName + "'");
+        }
+        if (!Arrays.equals(t.dims(), expectedDims)) {
+            throw new BadModelFileException(describe() + ": tensor '" + ggufName + "' has GGML dims "
+                    + Arrays.toString(t.dims()) + ", expected " + Arrays.toString(expectedDims));
+        }
+        if (t.type().dtype() == null) {
+            throw new UnsupportedModelException(describe() + ": tensor '" + ggufName + "' has type " + t.type()
+                    + ", which moe4j cannot compute with (supported: " + Arrays.toString(DType.values()) + ")");
+        }
+        return t;
+    }
+
+    @Override
+    public Matrix matrix(TensorName name, int layer, int rows, int cols) {
+        GgufTensor t = require(name, layer, cols, rows);
+        return new Matrix(t.name(), t.data(), t.type().dtype(), rows, cols);
+    }
+
+    @Override
+    public float[] vector(TensorName name, int layer, int n) {
+        GgufTensor t = require(name, layer, n);
+        float[] out = new float[n];
+        Kernels.get().dequantizeRow(new Matrix(t.name(), t.data(), t.type().dtype(), 1, n), 0, out, 0);
+        return out;
+    }
+
+    @Override
+    public List<Matrix> experts(TensorName name, int layer, int experts, int rows, int cols) {
+        GgufTensor t = require(name, layer, cols, rows, experts);
+        Matrix all = new Matrix(t.name(), t.data(), t.type().dtype(), experts * rows, cols);
+        List<Matrix> out = new ArrayList<>(experts);
+        for (int e = 0; e < experts; e++) {
+            out.add(all.rowSlice(t.name() + "[" + e + "]", e * rows, rows));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,217 @@
+package dev.moe4j.model;
+
+import dev.moe4j.api.BadModelFileException;
+import dev.moe4j.api.ContextFullException;
+import dev.moe4j.cache.KvCache;
+import dev.moe4j.cache.Sequence;
+import dev.moe4j.format.gguf.GgufFile;
+import dev.moe4j.format.gguf.GgufTensor;
+import dev.moe4j.kernels.Kernels;
+import dev.moe4j.kernels.Matrix;
+import dev.moe4j.kernels.Rope;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A loaded Qwen3-family decoder: config and immutable weights, shareable across threads. {@link #forward} runs
+ * one {@link Batch} against the sequences' KV cache and returns the logits rows asked for. Per-call state lives
+ * in a {@link Scratch} and the sequences; nothing about a sequence is kept here.
+ */
+public final class Model implements AutoCloseable {
+    private final ModelConfig config;
+    private final Architecture architecture;
+    private final Weights.Model weights;
+    private final Rope rope;
+    private final Kernels kernels;
+    private final AutoCloseable storage;
+    private volatile Trace trace = Trace.NONE;
+
+    public Model(ModelConfig config, Architecture architecture, Weights.Model weights, Kernels kernels,
+                 AutoCloseable storage) {
+        this.config = Objects.requireNonNull(config);
+        this.architecture = Objects.requireNonNull(architecture);
+        this.weights = Objects.requireNonNull(weights);
+        this.kernels = Objects.requireNonNull(kernels);
+        this.storage = storage;
+        this.rope = config.rope();
+    }
+
+    /** Loads a GGUF file (mapped, not copied) with the default kernels. */
+    public static Model loadGguf(Path path) {
+        return loadGguf(path, Kernels.get());
+    }
+
+    public static Model loadGguf(Path path, Kernels kernels) {
+        GgufFile file = GgufFile.open(path);
+        try {
+            GgufTensorSource tensors = new GgufTensorSource(file);
+            GgufTensor embedding = file.tensor(TensorName.TOKEN_EMBEDDING.gguf(-1));
+            if (embedding == null || embedding.rank() != 2) {
+                throw new BadModelFileException(path + ": missing 2-D tensor '" + TensorName.TOKEN_EMBEDDING.gguf(-1) + "'");
+            }
+            int vocab = Math.toIntExact(embedding.dim(1));
+            boolean tied = !tensors.has(TensorName.OUTPUT, -1);
+            ModelConfig config = ConfigKeys.fromGguf(file.metadata(), vocab, tied);
+            Architecture arch = Architecture.forName(config.architecture());
+            return new Model(config, arch, load(tensors, config, arch), kernels, file);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    /** Resolves every weight of the shared decoder stack; the architecture supplies the feed-forward blocks. */
+    public static Weights.Model load(TensorSource tensors, ModelConfig config, Architecture arch) {
+        int hidden = config.hiddenSize();
+        int hd = config.headDim();
+        Matrix embedding = tensors.matrix(TensorName.TOKEN_EMBEDDING, -1, config.vocabSize(), hidden);
+        List<Weights.Layer> layers = new ArrayList<>();
+        for (int layer = 0; layer < config.numLayers(); layer++) {
+            Weights.Attention attention = new Weights.Attention(
+                    tensors.vector(TensorName.ATTN_NORM, layer, hidden),
+                    tensors.matrix(TensorName.ATTN_Q, layer, config.qDim(), hidden),
+                    tensors.matrix(TensorName.ATTN_K, layer, config.kvDim(), hidden),
+                    tensors.matrix(TensorName.ATTN_V, layer, config.kvDim(), hidden),
+                    tensors.vector(TensorName.ATTN_Q_NORM, layer, hd),
+                    tensors.vector(TensorName.ATTN_K_NORM, layer, hd),
+                    tensors.matrix(TensorName.ATTN_OUTPUT, layer, hidden, config.qDim()));
+            float[] ffnNorm = tensors.vector(TensorName.FFN_NORM, layer, hidden);
+            layers.add(new Weights.Layer(attention, arch.feedForward(tensors, config, layer, ffnNorm)));
+        }
+        float[] outputNorm = tensors.vector(TensorName.OUTPUT_NORM, -1, hidden);
+        Matrix output = config.tiedEmbeddings()
+                ? embedding
+                : tensors.matrix(TensorName.OUTPUT, -1, config.vocabSize(), hidden);
+        return new Weights.Model(embedding, layers, outputNorm, output);
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Architecture architecture() {
+        return architecture;
+    }
+
+    public Weights.Model weights() {
+        return weights;
+    }
+
+    public Kernels kernels() {
+        return kernels;
+    }
+
+    /** Installs a hook that sees named intermediates of every later forward pass. */
+    public void setTrace(Trace trace) {
+        this.trace = Objects.requireNonNull(trace);
+    }
+
+    /** A KV cache for this model with room for {@code sequences} sequences of up to {@code maxPositions}. */
+    public KvCache newKvCache(int maxPositions, int blockSize, int sequences) {
+        return KvCache.forSequences(config.numLayers(), config.kvDim(), blockSize, maxPositions, sequences);
+    }
+
+    /**
+     * Runs the batch: writes its keys and values into its sequences' blocks, advances each sequence's length,
+     * and returns the logits of the rows that asked for them, {@code [rows][vocab]} in batch order.
+     */
+    public float[] forward(Batch batch, Scratch s) {
+        int n = batch.size();
+        KvCache cache = validate(batch);
+        Trace trace = this.trace;
+        s.ensure(n);
+        int hidden = config.hiddenSize();
+        float eps = config.rmsNormEps();
+
+        for (int t = 0; t < n; t++) {
+            kernels.dequantizeRow(weights.embedding(), batch.token(t), s.x, t * hidden);
+        }
+        for (int layer = 0; layer < config.numLayers(); layer++) {
+            Weights.Layer w = weights.layers().get(layer);
+            // attention rmsnorm, attention, residual
+            for (int t = 0; t < n; t++) {
+                kernels.rmsNorm(s.xn, t * hidden, s.x, t * hidden, w.attention().norm(), hidden, eps);
+            }
+            trace.record("attn_norm", layer, s.xn, n, hidden);
+            AttentionBlock.forward(kernels, config, rope, w.attention(), layer, batch, cache, s, trace);
+            kernels.axpy(s.x, 0, 1f, s.out, 0, n * hidden);
+            trace.record("attn_residual", layer, s.x, n, hidden);
+            // ffn rmsnorm, feed-forward (dense or MoE), residual
+            for (int t = 0; t < n; t++) {
+                kernels.rmsNorm(s.xn, t * hidden, s.x, t * hidden, w.feedForward().norm(), hidden, eps);
+            }
+            FeedForwardBlock.forward(kernels, config, w.feedForward(), n, s);
+            trace.record("ffn_out", layer, s.out, n, hidden);
+            kernels.axpy(s.x, 0, 1f, s.out, 0, n * hidden);
+            trace.record("layer_out", layer, s.x, n, hidden);
+        }
+        for (int t = 0; t < n; t++) {
+            Sequence seq = batch.sequence(t);
+            seq.setLength(Math.max(seq.length(), batch.position(t) + 1));
+        }
+
+        // final norm and output head, only for the rows asked for
+        int rows = 0;
+        for (int t = 0; t < n; t++) {
+            if (batch.wantsLogits(t)) {
+                kernels.rmsNorm(s.xn, rows * hidden, s.x, t * hidden, weights.outputNorm(), hidden, eps);
+                rows++;
+            }
+        }
+        if (rows == 0) {
+            return new float[0];
+        }
+        float[] logits = new float[rows * config.vocabSize()];
+        kernels.matmul(logits, weights.output(), s.xn, rows);
+        return logits;
+    }
+
+    /** Checks tokens and positions, reserves KV blocks; returns the cache all sequences share. */
+    private KvCache validate(Batch batch) {
+        KvCache cache = batch.sequence(0).cache();
+        if (cache.numLayers() != config.numLayers() || cache.kvDim() != config.kvDim()) {
+            throw new IllegalArgumentException("KV cache shape (" + cache.numLayers() + " layers, kvDim "
+                    + cache.kvDim() + ") does not match the model (" + config.numLayers() + ", " + config.kvDim() + ")");
+        }
+        Map<Sequence, Integer> next = new HashMap<>();
+        for (int t = 0; t < batch.size(); t++) {
+            Sequence seq = batch.sequence(t);
+            if (seq.cache() != cache) {
+                throw new IllegalArgumentException("batch token " + t + ": all sequences of a batch must share one KV cache");
+            }
+            if (seq.isClosed()) {
+                throw new IllegalArgumentException("batch token " + t + ": sequence " + seq.id() + " is closed");
+            }
+            int token = batch.token(t);
+            if (token < 0 || token >= config.vocabSize()) {
+                throw new IllegalArgumentException("batch token " + t + ": id " + token
+                        + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+            int expected = next.getOrDefault(seq, seq.length());
+            if (batch.position(t) != expected) {
+                throw new IllegalArgumentException("batch token " + t + ": position " + batch.position(t)
+                        + " does not continue sequence " + seq.id() + ", expected " + expected);
+            }
+            if (expected >= cache.maxPositions()) {
+                throw new ContextFullException("sequence " + seq.id() + " is full: position " + expected
+                        + " is past the context length " + cache.maxPositions());
+            }
+            next.put(seq, expected + 1);
+        }
+        for (Map.Entry<Sequence, Integer> e : next.entrySet()) {
+            e.getKey().reserve(e.getValue());
+        }
+        return cache;
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (storage != null) {
+            storage.close();
+        }
+    }
+}

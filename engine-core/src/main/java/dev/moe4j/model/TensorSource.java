@@ -1,0 +1,26 @@
+package dev.moe4j.model;
+
+import dev.moe4j.kernels.Matrix;
+import java.util.List;
+
+/**
+ * Named weight tensors of one checkpoint (a GGUF file, or later a safetensors directory), handed out as kernel
+ * matrices with their shapes checked. Implementations raise {@code BadModelFileException} naming the tensor when
+ * it is missing or has the wrong shape, and {@code UnsupportedModelException} for a type moe4j cannot compute with.
+ */
+public interface TensorSource {
+
+    /** For messages: the file or directory. */
+    String describe();
+
+    boolean has(TensorName name, int layer);
+
+    /** A {@code [rows][cols]} matrix (layer ignored for global tensors). */
+    Matrix matrix(TensorName name, int layer, int rows, int cols);
+
+    /** A 1-D tensor of {@code n} values, widened to F32. */
+    float[] vector(TensorName name, int layer, int n);
+
+    /** {@code experts} matrices {@code [rows][cols]}, one per expert, as views (no copies). */
+    List<Matrix> experts(TensorName name, int layer, int experts, int rows, int cols);
+}
