@@ -59,7 +59,8 @@ public final class Sequence implements AutoCloseable {
             if (blockCount == blocks.length) {
                 blocks = Arrays.copyOf(blocks, blocks.length * 2);
             }
-            blocks[blockCount++] = cache.pool().allocate();
+            int block = cache.pool().allocate(); // before touching blockCount: allocate may throw
+            blocks[blockCount++] = block;
         }
     }
 

@@ -65,6 +65,11 @@ final class GgufCursor {
         return v;
     }
 
+    /** The int32 at an absolute offset already read past. */
+    int peekI32(long offset) {
+        return data.get(LE_INT, offset);
+    }
+
     long i64(String what) {
         need(8, what);
         long v = data.get(LE_LONG, pos);

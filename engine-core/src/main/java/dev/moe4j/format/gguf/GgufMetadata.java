@@ -17,28 +17,33 @@ public final class GgufMetadata {
     private static final int MAX_NESTING = 8;
 
     /** GGUF value type ids. */
-    static final int UINT8 = 0, INT8 = 1, UINT16 = 2, INT16 = 3, UINT32 = 4, INT32 = 5, FLOAT32 = 6, BOOL = 7,
+    public static final int UINT8 = 0, INT8 = 1, UINT16 = 2, INT16 = 3, UINT32 = 4, INT32 = 5, FLOAT32 = 6, BOOL = 7,
             STRING = 8, ARRAY = 9, UINT64 = 10, INT64 = 11, FLOAT64 = 12;
 
     private final String file;
     private final Map<String, Object> values;
+    private final Map<String, int[]> types;
 
-    private GgufMetadata(String file, Map<String, Object> values) {
+    private GgufMetadata(String file, Map<String, Object> values, Map<String, int[]> types) {
         this.file = file;
         this.values = Collections.unmodifiableMap(values);
+        this.types = Collections.unmodifiableMap(types);
     }
 
     static GgufMetadata read(String file, GgufCursor in, long count) {
         Map<String, Object> values = new LinkedHashMap<>();
+        Map<String, int[]> types = new LinkedHashMap<>();
         for (long i = 0; i < count; i++) {
             String key = in.string("metadata key " + i);
             int type = in.i32("type of metadata '" + key + "'");
+            long elementTypeAt = in.position();
             Object value = readValue(file, in, type, key, 0);
             if (values.put(key, value) != null) {
                 throw new BadModelFileException(file + ": metadata key '" + key + "' appears twice");
             }
+            types.put(key, type == ARRAY ? new int[] {type, in.peekI32(elementTypeAt)} : new int[] {type});
         }
-        return new GgufMetadata(file, values);
+        return new GgufMetadata(file, values, types);
     }
 
     private static Object readValue(String file, GgufCursor in, int type, String key, int depth) {
@@ -147,6 +152,15 @@ public final class GgufMetadata {
 
     public Map<String, Object> asMap() {
         return values;
+    }
+
+    /**
+     * The GGUF value type id of a key ({@code [type]}, or {@code [ARRAY, elementType]} for arrays), so a writer can
+     * reproduce it exactly; null when absent.
+     */
+    public int[] typeOf(String key) {
+        int[] t = types.get(key);
+        return t == null ? null : t.clone();
     }
 
     public boolean contains(String key) {
