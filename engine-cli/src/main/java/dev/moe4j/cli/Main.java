@@ -1,0 +1,159 @@
+package dev.moe4j.cli;
+
+import dev.moe4j.api.Moe4jException;
+import dev.moe4j.cache.KvCache;
+import dev.moe4j.cache.Sequence;
+import dev.moe4j.kernels.Kernels;
+import dev.moe4j.model.Batch;
+import dev.moe4j.model.Model;
+import dev.moe4j.model.Scratch;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+
+/** The {@code moe4j} command. Results go to stdout (or --out); progress and notes to stderr. */
+public final class Main {
+    static final String USAGE = """
+            usage: moe4j <command> [options]
+
+            commands:
+              generate  [--model M.gguf] --tokens 1,2,3 [-n 32] [--greedy]
+                        prints the generated token ids, space-separated, on one line
+              logits    [--model M.gguf] --tokens 1,2,3 --out F
+                        writes little-endian float32 logits [T][n_vocab], one row per position
+
+            common options:
+              --model PATH      a Qwen3 / Qwen3-MoE GGUF file; without it, the bundled demo model (random weights)
+              --threads N       worker threads (default: all cores)
+            """;
+
+    private final PrintStream out;
+    private final PrintStream err;
+
+    Main(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    public static void main(String[] argv) {
+        System.exit(new Main(System.out, System.err).run(argv));
+    }
+
+    int run(String[] argv) {
+        if (argv.length == 0 || argv[0].equals("help") || argv[0].equals("--help") || argv[0].equals("-h")) {
+            out.print(USAGE);
+            return argv.length == 0 ? 2 : 0;
+        }
+        try {
+            return switch (argv[0]) {
+                case "generate" -> generate(new Args(argv, 1, Set.of("greedy")));
+                case "logits" -> logits(new Args(argv, 1, Set.of()));
+                default -> throw new Args.UsageException("unknown command '" + argv[0] + "'");
+            };
+        } catch (Args.UsageException e) {
+            err.println("moe4j: " + e.getMessage());
+            err.print(USAGE);
+            return 2;
+        } catch (Moe4jException | IllegalArgumentException e) {
+            err.println("moe4j: " + e.getMessage());
+            return 1;
+        } catch (IOException e) {
+            err.println("moe4j: I/O error: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private Model loadModel(Args args) {
+        String threads = args.get("threads");
+        if (threads != null) {
+            System.setProperty("moe4j.threads", threads);
+        }
+        Path path = ModelPaths.resolve(args.get("model"), err);
+        Kernels kernels = Kernels.get(); // chooses (and may log about) the kernels before the progress line
+        long start = System.nanoTime();
+        err.print("loading " + path.getFileName() + " ... ");
+        err.flush();
+        Model model = Model.loadGguf(path);
+        err.printf("done in %d ms (%s, %d layers, %s kernels, %d threads)%n", (System.nanoTime() - start) / 1_000_000,
+                model.config().architecture(), model.config().numLayers(), kernels.provider().name(),
+                kernels.parallel().threads());
+        return model;
+    }
+
+    private int generate(Args args) throws IOException {
+        int[] prompt = Args.parseTokenList(args.require("tokens"));
+        int count = args.getInt("n", 32);
+        if (count < 0) {
+            throw new Args.UsageException("-n must be >= 0");
+        }
+        try (Model model = loadModel(args)) {
+            KvCache cache = model.newKvCache(prompt.length + Math.max(count, 1), KvCache.DEFAULT_BLOCK_SIZE, 1);
+            Scratch scratch = new Scratch(model.config());
+            StringBuilder ids = new StringBuilder();
+            long start = System.nanoTime();
+            try (Sequence seq = cache.newSequence()) {
+                float[] logits = model.forward(Batch.of(seq, prompt, false), scratch);
+                for (int i = 0; i < count; i++) {
+                    int next = argmax(logits);
+                    ids.append(i == 0 ? "" : " ").append(next);
+                    if (i + 1 < count) {
+                        logits = model.forward(Batch.of(seq, new int[] {next}, false), scratch);
+                    }
+                }
+            }
+            out.println(ids);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            err.printf("%d prompt + %d generated tokens in %.2f s%n", prompt.length, count, seconds);
+        } catch (Exception e) {
+            throw rethrow(e);
+        }
+        return 0;
+    }
+
+    private int logits(Args args) throws IOException {
+        int[] tokens = Args.parseTokenList(args.require("tokens"));
+        Path outPath = Path.of(args.require("out"));
+        try (Model model = loadModel(args)) {
+            KvCache cache = model.newKvCache(tokens.length, KvCache.DEFAULT_BLOCK_SIZE, 1);
+            float[] logits;
+            try (Sequence seq = cache.newSequence()) {
+                logits = model.forward(Batch.of(seq, tokens, true), new Scratch(model.config()));
+            }
+            ByteBuffer buf = ByteBuffer.allocate(logits.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            buf.asFloatBuffer().put(logits);
+            try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(outPath))) {
+                o.write(buf.array());
+            }
+            err.printf("wrote %d × %d logits to %s%n", tokens.length, model.config().vocabSize(), outPath);
+        } catch (Exception e) {
+            throw rethrow(e);
+        }
+        return 0;
+    }
+
+    private static RuntimeException rethrow(Exception e) throws IOException {
+        if (e instanceof IOException io) {
+            throw io;
+        }
+        if (e instanceof RuntimeException re) {
+            return re;
+        }
+        return new IllegalStateException(e);
+    }
+
+    static int argmax(float[] row) {
+        int best = 0;
+        for (int i = 1; i < row.length; i++) {
+            if (row[i] > row[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}

@@ -1,0 +1,95 @@
+package dev.moe4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.StringJoiner;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The commands as other programs call them, checked against the llama.cpp reference fixtures. */
+class CliTest {
+    /** The fixtures live in engine-core's test resources (see their PROVENANCE.md). */
+    static final Path MODELS = Path.of("../engine-core/src/test/resources/fixtures/models");
+
+    @TempDir
+    Path dir;
+
+    private record Result(int code, String out, String err) {}
+
+    private static Result run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = new Main(new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8)).run(args);
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private static JsonNode ref(String stem) throws Exception {
+        return new ObjectMapper().readTree(MODELS.resolve(stem + ".ref.json").toFile());
+    }
+
+    private static String ids(JsonNode array, String sep) {
+        StringJoiner j = new StringJoiner(sep);
+        array.forEach(n -> j.add(n.asText()));
+        return j.toString();
+    }
+
+    @Test
+    void logitsCommandWritesReferenceLogits() throws Exception {
+        JsonNode ref = ref("qwen3-moe-tiny.f32");
+        Path out = dir.resolve("logits.f32");
+        Result r = run("logits", "--model", MODELS.resolve("qwen3-moe-tiny.f32.gguf").toString(),
+                "--tokens", ids(ref.get("tokens"), ","), "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        float[] got = floats(out);
+        float[] expected = floats(MODELS.resolve(ref.get("logits_file").asText()));
+        assertEquals(expected.length, got.length);
+        double max = 0;
+        for (int i = 0; i < got.length; i++) {
+            max = Math.max(max, Math.abs(got[i] - expected[i]));
+        }
+        assertTrue(max <= 1e-4, "max |Δ| " + max);
+    }
+
+    @Test
+    void generateCommandPrintsReferenceGreedyIds() throws Exception {
+        JsonNode ref = ref("qwen3-dense-tiny.f32");
+        Result r = run("generate", "--model", MODELS.resolve("qwen3-dense-tiny.f32.gguf").toString(),
+                "--tokens", ids(ref.get("prompt_tokens"), ","), "-n", "32", "--greedy");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(ids(ref.get("greedy_from_prompt"), " "), r.out().trim());
+    }
+
+    @Test
+    void badInvocationsExplainThemselves() throws Exception {
+        Result missing = run("generate", "--model", dir.resolve("nope.gguf").toString(), "--tokens", "1");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("does not exist"), missing.err());
+        Result badTokens = run("logits", "--model", MODELS.resolve("qwen3-dense-tiny.f32.gguf").toString(),
+                "--tokens", "1,x", "--out", dir.resolve("o").toString());
+        assertEquals(2, badTokens.code());
+        assertTrue(badTokens.err().contains("found 'x'"), badTokens.err());
+        Path notGguf = Files.writeString(dir.resolve("text.gguf"), "hello world, not a model");
+        Result corrupt = run("generate", "--model", notGguf.toString(), "--tokens", "1");
+        assertEquals(1, corrupt.code());
+        assertTrue(corrupt.err().contains("not a GGUF file"), corrupt.err());
+        assertEquals(2, run("frobnicate").code());
+    }
+
+    private static float[] floats(Path p) throws Exception {
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
+        float[] f = new float[b.remaining() / 4];
+        b.asFloatBuffer().get(f);
+        return f;
+    }
+}
