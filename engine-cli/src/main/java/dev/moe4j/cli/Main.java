@@ -3,6 +3,8 @@ package dev.moe4j.cli;
 import dev.moe4j.api.Moe4jException;
 import dev.moe4j.cache.KvCache;
 import dev.moe4j.cache.Sequence;
+import dev.moe4j.format.gguf.GgufQuantizer;
+import dev.moe4j.kernels.DType;
 import dev.moe4j.kernels.Kernels;
 import dev.moe4j.model.Batch;
 import dev.moe4j.model.Model;
@@ -27,6 +29,8 @@ public final class Main {
                         prints the generated token ids, space-separated, on one line
               logits    [--model M.gguf] --tokens 1,2,3 --out F
                         writes little-endian float32 logits [T][n_vocab], one row per position
+              quantize  IN.gguf OUT.gguf --type q8_0|q4_0
+                        quantizes every weight matrix of an F32/F16/BF16 GGUF (like llama-quantize --pure)
 
             common options:
               --model PATH      a Qwen3 / Qwen3-MoE GGUF file; without it, the bundled demo model (random weights)
@@ -54,6 +58,7 @@ public final class Main {
             return switch (argv[0]) {
                 case "generate" -> generate(new Args(argv, 1, Set.of("greedy")));
                 case "logits" -> logits(new Args(argv, 1, Set.of()));
+                case "quantize" -> quantize(new Args(argv, 1, Set.of()));
                 default -> throw new Args.UsageException("unknown command '" + argv[0] + "'");
             };
         } catch (Args.UsageException e) {
@@ -134,6 +139,26 @@ public final class Main {
         } catch (Exception e) {
             throw rethrow(e);
         }
+        return 0;
+    }
+
+    private int quantize(Args args) throws IOException {
+        if (args.positionals().size() != 2) {
+            throw new Args.UsageException("quantize takes IN.gguf OUT.gguf");
+        }
+        Path in = Path.of(args.positionals().get(0));
+        Path outPath = Path.of(args.positionals().get(1));
+        DType type = switch (args.require("type").toLowerCase(java.util.Locale.ROOT)) {
+            case "q8_0" -> DType.Q8_0;
+            case "q4_0" -> DType.Q4_0;
+            default -> throw new Args.UsageException("--type must be q8_0 or q4_0, was '" + args.get("type") + "'");
+        };
+        if (in.toAbsolutePath().normalize().equals(outPath.toAbsolutePath().normalize())) {
+            throw new Args.UsageException("OUT must differ from IN");
+        }
+        long start = System.nanoTime();
+        GgufQuantizer.quantize(in, outPath, type, err::println);
+        err.printf("wrote %s (%d bytes) in %.1f s%n", outPath, Files.size(outPath), (System.nanoTime() - start) / 1e9);
         return 0;
     }
 

@@ -1,0 +1,36 @@
+package dev.moe4j.kernels.quant;
+
+import dev.moe4j.kernels.DType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Quantises F32 values into a block format, producing the same bytes as GGML's reference quantiser for that
+ * format (the one llama-quantize uses when no importance matrix is given).
+ */
+public sealed interface BlockQuantizer permits Q8_0, Q4_0 {
+
+    /** Quantises x[xOff, xOff + blockSize) into the block at byte {@code offset} of {@code out}. */
+    void quantize(float[] x, int xOff, MemorySegment out, long offset);
+
+    static BlockQuantizer of(DType type) {
+        return switch (type) {
+            case Q8_0 -> Q8_0.INSTANCE;
+            case Q4_0 -> Q4_0.INSTANCE;
+            default -> throw new IllegalArgumentException("no quantiser for " + type + " (Q8_0 and Q4_0 have one)");
+        };
+    }
+
+    /** C's {@code roundf}: halves round away from zero (Math.round would send −2.5 to −2). */
+    static float roundHalfAwayFromZero(float v) {
+        return (float) Math.copySign(Math.floor(Math.abs((double) v) + 0.5), v);
+    }
+
+    static void putHalf(MemorySegment out, long offset, float value) {
+        out.set(BlockFormat.LE_SHORT, offset, Float.floatToFloat16(value)); // round to nearest even, as F16C does
+    }
+
+    static void putByte(MemorySegment out, long offset, int value) {
+        out.set(ValueLayout.JAVA_BYTE, offset, (byte) value);
+    }
+}
