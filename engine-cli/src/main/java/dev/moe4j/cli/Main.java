@@ -29,6 +29,12 @@ public final class Main {
                         prints the generated token ids, space-separated, on one line
               logits    [--model M.gguf] --tokens 1,2,3 --out F
                         writes little-endian float32 logits [T][n_vocab], one row per position
+              synth     --shape qwen3-0.6b|qwen3-4b|qwen3-30b-a3b [--layers N] --type f32|bf16|q8_0|q4_0
+                        [--vocab V.gguf] --out F.gguf
+                        a GGUF with RANDOM weights at a real model's shapes, for speed work
+              bench     [--model M.gguf] [-p 512] [-n 128] [-r 5] [-t 2] [--json]
+                        prefill (ppN) and decode (tgN) tokens/s, median of -r runs, with the decode weight
+                        bandwidth and this machine's measured read bandwidth
               quantize  IN.gguf OUT.gguf --type q8_0|q4_0
                         quantizes every weight matrix of an F32/F16/BF16 GGUF (like llama-quantize --pure)
 
@@ -59,6 +65,8 @@ public final class Main {
                 case "generate" -> generate(new Args(argv, 1, Set.of("greedy")));
                 case "logits" -> logits(new Args(argv, 1, Set.of()));
                 case "quantize" -> quantize(new Args(argv, 1, Set.of()));
+                case "synth" -> BenchCommands.synth(new Args(argv, 1, Set.of()), err);
+                case "bench" -> bench(new Args(argv, 1, Set.of("json")));
                 default -> throw new Args.UsageException("unknown command '" + argv[0] + "'");
             };
         } catch (Args.UsageException e) {
@@ -75,7 +83,7 @@ public final class Main {
     }
 
     private Model loadModel(Args args) {
-        String threads = args.get("threads");
+        String threads = args.get("threads", args.get("t"));
         if (threads != null) {
             System.setProperty("moe4j.threads", threads);
         }
@@ -140,6 +148,18 @@ public final class Main {
             throw rethrow(e);
         }
         return 0;
+    }
+
+    private int bench(Args args) {
+        try (Model model = loadModel(args)) {
+            return BenchCommands.bench(args, model, out, err);
+        } catch (Exception e) {
+            throw rethrowUnchecked(e);
+        }
+    }
+
+    private static RuntimeException rethrowUnchecked(Exception e) {
+        return e instanceof RuntimeException re ? re : new IllegalStateException(e);
     }
 
     private int quantize(Args args) throws IOException {

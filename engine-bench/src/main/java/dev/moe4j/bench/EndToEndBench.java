@@ -1,0 +1,132 @@
+package dev.moe4j.bench;
+
+import dev.moe4j.cache.KvCache;
+import dev.moe4j.cache.Sequence;
+import dev.moe4j.kernels.Matrix;
+import dev.moe4j.model.Batch;
+import dev.moe4j.model.Model;
+import dev.moe4j.model.ModelConfig;
+import dev.moe4j.model.Scratch;
+import dev.moe4j.model.Weights;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.function.Consumer;
+
+/**
+ * Prefill and decode speed the way llama-bench measures it: {@code ppN} evaluates N random tokens in one batch
+ * from an empty context; {@code tgN} decodes N tokens one at a time from an empty context. Each test runs once to
+ * warm up, then {@code reps} times; the median is reported.
+ */
+public final class EndToEndBench {
+
+    /** One test's result; {@code weightGbPerSecond} is the weight bytes a token touches × tokens/s (decode only). */
+    public record Result(String test, int tokens, double tokensPerSecond, double[] samples, double weightGbPerSecond) {}
+
+    private EndToEndBench() {}
+
+    public static Result prefill(Model model, int tokens, int reps, Consumer<String> progress) {
+        KvCache cache = model.newKvCache(tokens, KvCache.DEFAULT_BLOCK_SIZE, 1);
+        Scratch scratch = new Scratch(model.config());
+        int[] ids = randomTokens(model, tokens, 1);
+        double[] samples = new double[reps];
+        for (int rep = -1; rep < reps; rep++) {
+            try (Sequence seq = cache.newSequence()) {
+                long start = System.nanoTime();
+                model.forward(Batch.of(seq, ids, false), scratch);
+                double tps = tokens / ((System.nanoTime() - start) / 1e9);
+                if (rep >= 0) {
+                    samples[rep] = tps;
+                    progress.accept(String.format("pp%d rep %d/%d: %.2f tok/s", tokens, rep + 1, reps, tps));
+                }
+            }
+        }
+        return new Result("pp" + tokens, tokens, median(samples), samples, Double.NaN);
+    }
+
+    public static Result decode(Model model, int tokens, int reps, Consumer<String> progress) {
+        KvCache cache = model.newKvCache(tokens + 1, KvCache.DEFAULT_BLOCK_SIZE, 1);
+        Scratch scratch = new Scratch(model.config());
+        int[] ids = randomTokens(model, tokens, 2);
+        double[] samples = new double[reps];
+        for (int rep = -1; rep < reps; rep++) {
+            try (Sequence seq = cache.newSequence()) {
+                long start = System.nanoTime();
+                for (int i = 0; i < tokens; i++) {
+                    model.forward(Batch.of(seq, new int[] {ids[i]}, false), scratch);
+                }
+                double tps = tokens / ((System.nanoTime() - start) / 1e9);
+                if (rep >= 0) {
+                    samples[rep] = tps;
+                    progress.accept(String.format("tg%d rep %d/%d: %.2f tok/s", tokens, rep + 1, reps, tps));
+                }
+            }
+        }
+        double tps = median(samples);
+        return new Result("tg" + tokens, tokens, tps, samples, decodeWeightBytes(model) * tps / 1e9);
+    }
+
+    /**
+     * Weight bytes read per decoded token: every matrix of the attention and dense FFN blocks, the router, the
+     * k chosen experts on average (k/E of the expert bytes) and the output head; one embedding row is negligible.
+     */
+    public static long decodeWeightBytes(Model model) {
+        Weights.Model w = model.weights();
+        long bytes = size(w.output());
+        for (Weights.Layer layer : w.layers()) {
+            Weights.Attention a = layer.attention();
+            bytes += size(a.q()) + size(a.k()) + size(a.v()) + size(a.o());
+            switch (layer.feedForward()) {
+                case Weights.Dense d -> bytes += size(d.gate()) + size(d.up()) + size(d.down());
+                case Weights.Moe m -> {
+                    long experts = 0;
+                    for (int e = 0; e < m.numExperts(); e++) {
+                        experts += size(m.gate().get(e)) + size(m.up().get(e)) + size(m.down().get(e));
+                    }
+                    bytes += size(m.router()) + experts * m.numExpertsPerTok() / m.numExperts();
+                }
+            }
+        }
+        return bytes;
+    }
+
+    /** All weight bytes (for the size column). */
+    public static long totalWeightBytes(Model model) {
+        Weights.Model w = model.weights();
+        long bytes = size(w.embedding()) + (w.output() == w.embedding() ? 0 : size(w.output()));
+        for (Weights.Layer layer : w.layers()) {
+            Weights.Attention a = layer.attention();
+            bytes += size(a.q()) + size(a.k()) + size(a.v()) + size(a.o());
+            switch (layer.feedForward()) {
+                case Weights.Dense d -> bytes += size(d.gate()) + size(d.up()) + size(d.down());
+                case Weights.Moe m -> {
+                    bytes += size(m.router());
+                    for (int e = 0; e < m.numExperts(); e++) {
+                        bytes += size(m.gate().get(e)) + size(m.up().get(e)) + size(m.down().get(e));
+                    }
+                }
+            }
+        }
+        return bytes;
+    }
+
+    private static long size(Matrix m) {
+        return m.data().byteSize();
+    }
+
+    private static int[] randomTokens(Model model, int n, long seed) {
+        ModelConfig c = model.config();
+        Random r = new Random(seed);
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = r.nextInt(Math.min(c.vocabSize(), 150000));
+        }
+        return ids;
+    }
+
+    static double median(double[] samples) {
+        double[] s = samples.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+}

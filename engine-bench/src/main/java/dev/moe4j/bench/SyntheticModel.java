@@ -1,0 +1,259 @@
+package dev.moe4j.bench;
+
+import dev.moe4j.format.gguf.GgmlType;
+import dev.moe4j.format.gguf.GgufFile;
+import dev.moe4j.format.gguf.GgufMetadata;
+import dev.moe4j.format.gguf.GgufWriter;
+import dev.moe4j.kernels.DType;
+import dev.moe4j.kernels.parallel.Parallel;
+import dev.moe4j.kernels.quant.BlockQuantizer;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * GGUF files with random weights at the shapes of real Qwen3 models (qwen3-spec §3), for speed work: the same
+ * tensor names, shapes and metadata keys that llama.cpp's converter writes, so llama.cpp loads them too.
+ */
+public final class SyntheticModel {
+
+    /** A real model's shape. {@code experts == 0} means dense. */
+    public record Shape(String name, String arch, int hidden, int ffn, int layers, int heads, int kvHeads,
+                        int headDim, int vocab, int experts, int expertsUsed, int expertFfn, boolean tied) {}
+
+    public static final Map<String, Shape> SHAPES = Map.of(
+            "qwen3-0.6b", new Shape("qwen3-0.6b", "qwen3", 1024, 3072, 28, 16, 8, 128, 151936, 0, 0, 0, true),
+            "qwen3-4b", new Shape("qwen3-4b", "qwen3", 2560, 9728, 36, 32, 8, 128, 151936, 0, 0, 0, true),
+            "qwen3-30b-a3b", new Shape("qwen3-30b-a3b", "qwen3moe", 2048, 6144, 48, 32, 4, 128, 151936, 128, 8, 768,
+                    false));
+
+    private SyntheticModel() {}
+
+    public static Shape shape(String name) {
+        Shape s = SHAPES.get(name.toLowerCase(Locale.ROOT));
+        if (s == null) {
+            throw new IllegalArgumentException("unknown shape '" + name + "' (known: "
+                    + String.join(", ", SHAPES.keySet().stream().sorted().toList()) + ")");
+        }
+        return s;
+    }
+
+    /**
+     * Writes the model. {@code layers} ≤ the shape's layer count cuts the stack; {@code vocabGguf}, when given,
+     * supplies the tokenizer metadata (e.g. a vocab-only Qwen3 GGUF); otherwise a byte-level placeholder
+     * vocabulary is written.
+     */
+    public static void write(Shape shape, int layers, DType type, Path vocabGguf, Path out, long seed,
+                             Consumer<String> progress) throws IOException {
+        if (layers < 1 || layers > shape.layers()) {
+            throw new IllegalArgumentException("--layers must be in [1, " + shape.layers() + "], was " + layers);
+        }
+        if (type != DType.F32 && type != DType.BF16 && type != DType.F16 && type != DType.Q8_0 && type != DType.Q4_0) {
+            throw new IllegalArgumentException("synthetic models are F32, F16, BF16, Q8_0 or Q4_0, not " + type);
+        }
+        String a = shape.arch();
+        GgufWriter w = new GgufWriter();
+        w.putString("general.architecture", a);
+        w.putString("general.name", "synthetic-" + shape.name() + "-" + layers + "L-random");
+        w.putU32(a + ".context_length", 40960);
+        w.putU32(a + ".embedding_length", shape.hidden());
+        w.putU32(a + ".block_count", layers);
+        w.putU32(a + ".feed_forward_length", shape.ffn());
+        w.putU32(a + ".attention.head_count", shape.heads());
+        w.putU32(a + ".attention.head_count_kv", shape.kvHeads());
+        w.putU32(a + ".attention.key_length", shape.headDim());
+        w.putU32(a + ".attention.value_length", shape.headDim());
+        w.putF32(a + ".attention.layer_norm_rms_epsilon", 1e-6f);
+        w.putF32(a + ".rope.freq_base", 1e6f);
+        if (shape.experts() > 0) {
+            w.putU32(a + ".expert_count", shape.experts());
+            w.putU32(a + ".expert_used_count", shape.expertsUsed());
+            w.putU32(a + ".expert_feed_forward_length", shape.expertFfn());
+        }
+        w.putU32("general.file_type", switch (type) {
+            case F32 -> 0;
+            case F16 -> 1;
+            case Q4_0 -> 2;
+            case Q8_0 -> 7;
+            default -> 32; // BF16
+        });
+        w.putU32("general.quantization_version", 2);
+        putVocabulary(w, shape.vocab(), vocabGguf);
+
+        try (Arena arena = Arena.ofShared()) {
+            Generator g = new Generator(w, arena, type, seed, progress);
+            int d = shape.hidden();
+            int q = shape.heads() * shape.headDim();
+            int kv = shape.kvHeads() * shape.headDim();
+            g.matrix("token_embd.weight", shape.vocab(), d, type);
+            if (!shape.tied()) {
+                g.matrix("output.weight", shape.vocab(), d, type);
+            }
+            g.norm("output_norm.weight", d);
+            for (int l = 0; l < layers; l++) {
+                String p = "blk." + l + ".";
+                g.norm(p + "attn_norm.weight", d);
+                g.matrix(p + "attn_q.weight", q, d, type);
+                g.matrix(p + "attn_k.weight", kv, d, type);
+                g.matrix(p + "attn_v.weight", kv, d, type);
+                g.matrix(p + "attn_output.weight", d, q, type);
+                g.norm(p + "attn_q_norm.weight", shape.headDim());
+                g.norm(p + "attn_k_norm.weight", shape.headDim());
+                g.norm(p + "ffn_norm.weight", d);
+                if (shape.experts() > 0) {
+                    g.matrix(p + "ffn_gate_inp.weight", shape.experts(), d, DType.F32);
+                    g.experts(p + "ffn_gate_exps.weight", shape.experts(), shape.expertFfn(), d, type);
+                    g.experts(p + "ffn_up_exps.weight", shape.experts(), shape.expertFfn(), d, type);
+                    g.experts(p + "ffn_down_exps.weight", shape.experts(), d, shape.expertFfn(), type);
+                } else {
+                    g.matrix(p + "ffn_gate.weight", shape.ffn(), d, type);
+                    g.matrix(p + "ffn_up.weight", shape.ffn(), d, type);
+                    g.matrix(p + "ffn_down.weight", d, shape.ffn(), type);
+                }
+            }
+            progress.accept("writing " + out);
+            w.write(out);
+        }
+    }
+
+    private static void putVocabulary(GgufWriter w, int vocab, Path vocabGguf) {
+        if (vocabGguf != null) {
+            try (GgufFile v = GgufFile.open(vocabGguf)) {
+                GgufMetadata md = v.metadata();
+                for (String key : md.asMap().keySet()) {
+                    if (key.startsWith("tokenizer.")) {
+                        int[] t = md.typeOf(key);
+                        w.put(key, t[0], t.length > 1 ? t[1] : -1, md.get(key));
+                    }
+                }
+                String[] tokens = md.getStringArray("tokenizer.ggml.tokens");
+                if (tokens.length != vocab) {
+                    throw new IllegalArgumentException(vocabGguf + " has " + tokens.length + " tokens, the shape needs " + vocab);
+                }
+            }
+            return;
+        }
+        // placeholder: the 256 byte tokens in GPT-2's printable mapping, then padding; eos/bos at Qwen3's ids
+        String[] tokens = new String[vocab];
+        int[] types = new int[vocab];
+        for (int i = 0; i < vocab; i++) {
+            tokens[i] = i < 256 ? byteToken(i) : "[PAD" + i + "]";
+            types[i] = i < 256 ? 1 : 5; // NORMAL, UNUSED
+        }
+        w.put("tokenizer.ggml.model", GgufMetadata.STRING, -1, "gpt2");
+        w.put("tokenizer.ggml.pre", GgufMetadata.STRING, -1, "qwen2");
+        w.put("tokenizer.ggml.tokens", GgufMetadata.ARRAY, GgufMetadata.STRING, tokens);
+        w.put("tokenizer.ggml.token_type", GgufMetadata.ARRAY, GgufMetadata.INT32, types);
+        w.put("tokenizer.ggml.merges", GgufMetadata.ARRAY, GgufMetadata.STRING, new String[] {"Ġ Ġ"});
+        w.putU32("tokenizer.ggml.eos_token_id", Math.min(151645, vocab - 1));
+        w.putU32("tokenizer.ggml.bos_token_id", Math.min(151643, vocab - 1));
+        w.putU32("tokenizer.ggml.padding_token_id", Math.min(151643, vocab - 1));
+        w.putBool("tokenizer.ggml.add_bos_token", false);
+    }
+
+    /** GPT-2's byte-to-printable-character map. */
+    private static String byteToken(int b) {
+        boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+        if (printable) {
+            return String.valueOf((char) b);
+        }
+        int n = 0;
+        for (int i = 0; i < b; i++) {
+            boolean p = (i >= '!' && i <= '~') || (i >= 0xA1 && i <= 0xAC) || (i >= 0xAE && i <= 0xFF);
+            n += p ? 0 : 1;
+        }
+        return String.valueOf((char) (256 + n));
+    }
+
+    /** Fills tensors with uniform random values of a sane scale, quantised into the requested type. */
+    private static final class Generator {
+        private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        private final GgufWriter w;
+        private final Arena arena;
+        private final long seed;
+        private final Consumer<String> progress;
+        private int tensorIndex;
+
+        Generator(GgufWriter w, Arena arena, DType type, long seed, Consumer<String> progress) {
+            this.w = w;
+            this.arena = arena;
+            this.seed = seed;
+            this.progress = progress;
+        }
+
+        void norm(String name, int n) {
+            MemorySegment seg = arena.allocate(4L * n);
+            for (int i = 0; i < n; i++) {
+                seg.set(LE_FLOAT, 4L * i, 1f);
+            }
+            w.addTensor(name, GgmlType.F32, new long[] {n}, seg);
+        }
+
+        void matrix(String name, int rows, int cols, DType type) {
+            w.addTensor(name, GgmlType.valueOf(type.name()), new long[] {cols, rows}, fill(rows, cols, type));
+            progress.accept("generated " + name + " [" + rows + "][" + cols + "] " + type);
+        }
+
+        void experts(String name, int experts, int rows, int cols, DType type) {
+            w.addTensor(name, GgmlType.valueOf(type.name()), new long[] {cols, rows, experts},
+                    fill(experts * rows, cols, type));
+            progress.accept("generated " + name + " [" + experts + "][" + rows + "][" + cols + "] " + type);
+        }
+
+        private MemorySegment fill(int rows, int cols, DType type) {
+            long rowBytes = type.bytesFor(cols);
+            MemorySegment seg = arena.allocate(rowBytes * rows, 64);
+            long tensorSeed = seed * 0x9E3779B97F4A7C15L + (++tensorIndex);
+            float scale = (float) (1.0 / Math.sqrt(cols));
+            Parallel.common().forRange(rows, 16, (start, end) -> {
+                float[] row = new float[cols];
+                for (int r = start; r < end; r++) {
+                    long state = mix(tensorSeed ^ (r * 0xBF58476D1CE4E5B9L));
+                    for (int c = 0; c < cols; c++) {
+                        state = mix(state);
+                        row[c] = ((state >>> 40) / (float) (1 << 24) * 2f - 1f) * scale;
+                    }
+                    write(row, seg, r * rowBytes, type);
+                }
+            });
+            return seg;
+        }
+
+        private static void write(float[] row, MemorySegment seg, long off, DType type) {
+            switch (type) {
+                case F32 -> MemorySegment.copy(row, 0, seg, LE_FLOAT, off, row.length);
+                case F16 -> {
+                    for (int c = 0; c < row.length; c++) {
+                        seg.set(LE_SHORT, off + 2L * c, Float.floatToFloat16(row[c]));
+                    }
+                }
+                case BF16 -> {
+                    for (int c = 0; c < row.length; c++) {
+                        int bits = Float.floatToRawIntBits(row[c]);
+                        bits += 0x7FFF + ((bits >>> 16) & 1); // round to nearest even (finite values only)
+                        seg.set(LE_SHORT, off + 2L * c, (short) (bits >>> 16));
+                    }
+                }
+                default -> {
+                    BlockQuantizer q = BlockQuantizer.of(type);
+                    for (int b = 0; b < row.length / type.blockSize(); b++) {
+                        q.quantize(row, b * type.blockSize(), seg, off + (long) b * type.blockBytes());
+                    }
+                }
+            }
+        }
+
+        private static long mix(long z) {
+            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+            return z ^ (z >>> 31) ^ 0x9E3779B97F4A7C15L;
+        }
+    }
+}

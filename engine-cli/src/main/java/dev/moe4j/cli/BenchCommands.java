@@ -1,0 +1,85 @@
+package dev.moe4j.cli;
+
+import dev.moe4j.bench.EndToEndBench;
+import dev.moe4j.bench.MemoryBandwidth;
+import dev.moe4j.bench.SyntheticModel;
+import dev.moe4j.kernels.DType;
+import dev.moe4j.kernels.Kernels;
+import dev.moe4j.model.Model;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** {@code moe4j synth} and {@code moe4j bench}. */
+final class BenchCommands {
+    private BenchCommands() {}
+
+    static int synth(Args args, PrintStream err) throws IOException {
+        SyntheticModel.Shape shape;
+        try {
+            shape = SyntheticModel.shape(args.require("shape"));
+        } catch (IllegalArgumentException e) {
+            throw new Args.UsageException(e.getMessage());
+        }
+        String typeName = args.get("type", "q8_0").toUpperCase(Locale.ROOT);
+        DType type;
+        try {
+            type = DType.valueOf(typeName);
+        } catch (IllegalArgumentException e) {
+            throw new Args.UsageException("--type must be f32, bf16, f16, q8_0 or q4_0, was '" + args.get("type") + "'");
+        }
+        int layers = args.getInt("layers", shape.layers());
+        String vocab = args.get("vocab");
+        Path out = Path.of(args.require("out"));
+        long start = System.nanoTime();
+        SyntheticModel.write(shape, layers, type, vocab == null ? null : Path.of(vocab), out,
+                args.getInt("seed", 42), err::println);
+        err.printf("wrote %s: %s, %d of %d layers, %s, %.2f GB, random weights, in %.1f s%n", out, shape.name(), layers,
+                shape.layers(), type, Files.size(out) / 1e9, (System.nanoTime() - start) / 1e9);
+        return 0;
+    }
+
+    static int bench(Args args, Model model, PrintStream out, PrintStream err) {
+        int promptTokens = args.getInt("p", 512);
+        int genTokens = args.getInt("n", 128);
+        int reps = args.getInt("r", 5);
+        boolean json = args.flag("json");
+        Kernels kernels = model.kernels();
+        int threads = kernels.parallel().threads();
+        err.println("measuring machine read bandwidth ...");
+        double machine = MemoryBandwidth.readGbPerSecond(kernels.parallel(), 2L << 30, 5);
+        List<EndToEndBench.Result> results = new ArrayList<>();
+        if (promptTokens > 0) {
+            results.add(EndToEndBench.prefill(model, promptTokens, reps, err::println));
+        }
+        if (genTokens > 0) {
+            results.add(EndToEndBench.decode(model, genTokens, reps, err::println));
+        }
+        String name = model.config().architecture() + " " + model.config().numLayers() + "L";
+        double sizeGb = EndToEndBench.totalWeightBytes(model) / 1e9;
+        if (!json) {
+            out.printf("| model | weights GB | kernels | threads | test | t/s | weight GB/s | machine read GB/s | of roofline |%n");
+            out.printf("|---|---:|---|---:|---|---:|---:|---:|---:|%n");
+        }
+        for (EndToEndBench.Result r : results) {
+            if (json) {
+                out.printf(Locale.ROOT, "{\"test\": \"%s\", \"tokens_per_s\": %.3f, \"weight_gb_per_s\": %s, "
+                                + "\"machine_read_gb_per_s\": %.3f, \"threads\": %d, \"kernels\": \"%s\", \"model\": \"%s\"}%n",
+                        r.test(), r.tokensPerSecond(), Double.isNaN(r.weightGbPerSecond()) ? "null"
+                                : String.format(Locale.ROOT, "%.3f", r.weightGbPerSecond()),
+                        machine, threads, kernels.provider().name(), name);
+            } else {
+                out.printf(Locale.ROOT, "| %s | %.2f | %s | %d | %s | %.2f | %s | %.1f | %s |%n", name, sizeGb,
+                        kernels.provider().name(), threads, r.test(), r.tokensPerSecond(),
+                        Double.isNaN(r.weightGbPerSecond()) ? "" : String.format(Locale.ROOT, "%.1f", r.weightGbPerSecond()),
+                        machine, Double.isNaN(r.weightGbPerSecond()) ? ""
+                                : String.format(Locale.ROOT, "%.0f%%", 100 * r.weightGbPerSecond() / machine));
+            }
+        }
+        return 0;
+    }
+}
