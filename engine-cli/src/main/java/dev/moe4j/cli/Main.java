@@ -37,6 +37,9 @@ public final class Main {
                         bandwidth and this machine's measured read bandwidth
               quantize  IN.gguf OUT.gguf --type q8_0|q4_0
                         quantizes every weight matrix of an F32/F16/BF16 GGUF (like llama-quantize --pure)
+              render    --chat-template T.jinja|NAME --request R.json
+                        prints the exact prompt the chat template makes of the request (messages, tools,
+                        enable_thinking, add_generation_prompt), as UTF-8, no newline added
 
             common options:
               --model PATH      a Qwen3 / Qwen3-MoE GGUF file; without it, the bundled demo model (random weights)
@@ -65,6 +68,7 @@ public final class Main {
                 case "generate" -> generate(new Args(argv, 1, Set.of("greedy")));
                 case "logits" -> logits(new Args(argv, 1, Set.of()));
                 case "quantize" -> quantize(new Args(argv, 1, Set.of()));
+                case "render" -> render(new Args(argv, 1, Set.of()));
                 case "synth" -> BenchCommands.synth(new Args(argv, 1, Set.of()), err);
                 case "bench" -> bench(new Args(argv, 1, Set.of("json")));
                 default -> throw new Args.UsageException("unknown command '" + argv[0] + "'");
@@ -92,7 +96,7 @@ public final class Main {
         long start = System.nanoTime();
         err.print("loading " + path.getFileName() + " ... ");
         err.flush();
-        Model model = Model.loadGguf(path);
+        Model model = Model.load(path);
         err.printf("done in %d ms (%s, %d layers, %s kernels, %d threads)%n", (System.nanoTime() - start) / 1_000_000,
                 model.config().architecture(), model.config().numLayers(), kernels.provider().name(),
                 kernels.parallel().threads());
@@ -180,6 +184,10 @@ public final class Main {
         GgufQuantizer.quantize(in, outPath, type, err::println);
         err.printf("wrote %s (%d bytes) in %.1f s%n", outPath, Files.size(outPath), (System.nanoTime() - start) / 1e9);
         return 0;
+    }
+
+    private int render(Args args) throws IOException {
+        return new RenderCommand(out).run(args);
     }
 
     private static RuntimeException rethrow(Exception e) throws IOException {

@@ -1,9 +1,16 @@
 package dev.moe4j.model;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.moe4j.api.BadModelFileException;
 import dev.moe4j.api.UnsupportedModelException;
 import dev.moe4j.format.gguf.GgufMetadata;
 import dev.moe4j.kernels.Rope;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 /**
  * Where each {@link ModelConfig} field lives: the GGUF metadata key (after the {@code <arch>.} prefix) and the
@@ -11,6 +18,7 @@ import java.util.Set;
  */
 public enum ConfigKeys {
     CONTEXT_LENGTH("context_length", "max_position_embeddings"),
+    VOCAB_SIZE("vocab_size", "vocab_size"),
     HIDDEN_SIZE("embedding_length", "hidden_size"),
     NUM_LAYERS("block_count", "num_hidden_layers"),
     INTERMEDIATE_SIZE("feed_forward_length", "intermediate_size"),
@@ -19,35 +27,67 @@ public enum ConfigKeys {
     HEAD_DIM("attention.key_length", "head_dim"),
     VALUE_DIM("attention.value_length", "head_dim"),
     RMS_EPS("attention.layer_norm_rms_epsilon", "rms_norm_eps"),
-    ROPE_THETA("rope.freq_base", "rope_theta"),
-    ROPE_SCALING_TYPE("rope.scaling.type", "rope_scaling.rope_type"),
-    ROPE_SCALING_FACTOR("rope.scaling.factor", "rope_scaling.factor"),
+    // newer transformers (v5) write rope_parameters in place of rope_theta + rope_scaling
+    ROPE_THETA("rope.freq_base", "rope_theta", "rope_parameters.rope_theta"),
+    ROPE_SCALING_TYPE("rope.scaling.type", "rope_scaling.rope_type", "rope_scaling.type",
+            "rope_parameters.rope_type", "rope_parameters.type"),
+    ROPE_SCALING_FACTOR("rope.scaling.factor", "rope_scaling.factor", "rope_parameters.factor"),
     ROPE_SCALING_ORIGINAL_CONTEXT("rope.scaling.original_context_length",
-            "rope_scaling.original_max_position_embeddings"),
-    YARN_BETA_FAST("rope.scaling.yarn_beta_fast", "rope_scaling.beta_fast"),
-    YARN_BETA_SLOW("rope.scaling.yarn_beta_slow", "rope_scaling.beta_slow"),
-    NUM_EXPERTS("expert_count", "num_experts"),
+            "rope_scaling.original_max_position_embeddings", "rope_parameters.original_max_position_embeddings"),
+    YARN_BETA_FAST("rope.scaling.yarn_beta_fast", "rope_scaling.beta_fast", "rope_parameters.beta_fast"),
+    YARN_BETA_SLOW("rope.scaling.yarn_beta_slow", "rope_scaling.beta_slow", "rope_parameters.beta_slow"),
+    YARN_ATTENTION_FACTOR(null, "rope_scaling.attention_factor", "rope_parameters.attention_factor"),
+    YARN_MSCALE(null, "rope_scaling.mscale", "rope_parameters.mscale"),
+    YARN_MSCALE_ALL_DIM(null, "rope_scaling.mscale_all_dim", "rope_parameters.mscale_all_dim"),
+    YARN_TRUNCATE(null, "rope_scaling.truncate", "rope_parameters.truncate"),
+    NUM_EXPERTS("expert_count", "num_experts", "num_local_experts"),
     NUM_EXPERTS_PER_TOK("expert_used_count", "num_experts_per_tok"),
     EXPERT_INTERMEDIATE_SIZE("expert_feed_forward_length", "moe_intermediate_size"),
-    NORM_TOPK_PROB("expert_weights_norm", "norm_topk_prob");
+    NORM_TOPK_PROB("expert_weights_norm", "norm_topk_prob"),
+    // GGUF has no key for these: ties show as a missing output.weight, and converted Qwen3-MoE files are MoE in
+    // every layer
+    TIE_WORD_EMBEDDINGS(null, "tie_word_embeddings"),
+    DECODER_SPARSE_STEP(null, "decoder_sparse_step"),
+    MLP_ONLY_LAYERS(null, "mlp_only_layers"),
+    // Hugging Face options moe4j does not implement; read only to refuse a config that turns them on
+    HIDDEN_ACT(null, "hidden_act"),
+    ATTENTION_BIAS(null, "attention_bias"),
+    USE_SLIDING_WINDOW(null, "use_sliding_window");
 
     /** Architectures moe4j runs (GGUF {@code general.architecture}). */
     public static final Set<String> ARCHITECTURES = Set.of("qwen3", "qwen3moe");
 
-    private final String gguf;
-    private final String huggingFace;
+    /** Hugging Face {@code model_type} values, with the architecture they are here. */
+    public static final Map<String, String> HF_MODEL_TYPES = Map.of("qwen3", "qwen3", "qwen3_moe", "qwen3moe");
 
-    ConfigKeys(String gguf, String huggingFace) {
+    /** Hugging Face {@code architectures} class names, with the architecture they are here. */
+    public static final Map<String, String> HF_ARCHITECTURES =
+            Map.of("Qwen3ForCausalLM", "qwen3", "Qwen3MoeForCausalLM", "qwen3moe");
+
+    private final String gguf;
+    private final List<String> huggingFace;
+
+    /** {@code gguf} is null when GGUF has no such key; later Hugging Face spellings are read when the first is absent. */
+    ConfigKeys(String gguf, String huggingFace, String... huggingFaceAliases) {
         this.gguf = gguf;
-        this.huggingFace = huggingFace;
+        this.huggingFace = Stream.concat(Stream.of(huggingFace), Stream.of(huggingFaceAliases)).toList();
     }
 
     /** The full GGUF key for an architecture, e.g. {@code qwen3.attention.key_length}. */
     public String gguf(String arch) {
+        if (gguf == null) {
+            throw new IllegalStateException(this + " has no GGUF key");
+        }
         return arch + "." + gguf;
     }
 
+    /** The config.json key (a dotted path for nested values, e.g. {@code rope_scaling.factor}). */
     public String huggingFace() {
+        return huggingFace.get(0);
+    }
+
+    /** The config.json key and its alternative spellings, in the order they are looked up. */
+    public List<String> huggingFaceNames() {
         return huggingFace;
     }
 
@@ -103,5 +143,165 @@ public enum ConfigKeys {
                 md.getInt(CONTEXT_LENGTH.gguf(arch), 1),
                 moe,
                 tiedEmbeddings);
+    }
+
+    /**
+     * Fills a config from a Hugging Face {@code config.json} ({@code file} names it in messages). Unknown keys are
+     * ignored. Absent keys take the defaults of transformers' {@code Qwen3Config} / {@code Qwen3MoeConfig}:
+     * <ul>
+     * <li>{@code rms_norm_eps} 1e-6, {@code rope_theta} 10000, {@code max_position_embeddings} 32768,
+     *     {@code tie_word_embeddings} false, {@code rope_scaling} none;
+     * <li>{@code num_key_value_heads} = {@code num_attention_heads} (what {@code Qwen3Config} does with a null);
+     * <li>{@code head_dim}: 128 for qwen3 (a {@code Qwen3Config} field), {@code hidden_size / num_attention_heads}
+     *     for qwen3_moe ({@code Qwen3MoeConfig} has no such field; its attention falls back to that quotient);
+     * <li>{@code norm_topk_prob} false (Hugging Face's default; GGUF files, which lack the key, mean true),
+     *     {@code decoder_sparse_step} 1, {@code mlp_only_layers} [];
+     * <li>YaRN: {@code beta_fast} 32, {@code beta_slow} 1, {@code original_max_position_embeddings} =
+     *     {@code max_position_embeddings}, attention factor 0.1·ln(factor) + 1.
+     * </ul>
+     * The sizes ({@code vocab_size}, {@code hidden_size}, {@code num_hidden_layers}, {@code num_attention_heads},
+     * {@code intermediate_size} where a layer is dense, expert counts and width) are required: their class defaults
+     * describe one reference checkpoint (Qwen3-8B, Qwen3-30B-A3B), so a config.json without them is reported, not
+     * guessed.
+     */
+    public static ModelConfig fromHuggingFace(JsonNode configJson, String file) {
+        JsonConfig c = new JsonConfig(configJson, file);
+        String arch = huggingFaceArchitecture(c);
+        refuseUnsupportedOptions(c);
+
+        int numLayers = c.getInt(NUM_LAYERS);
+        int numHeads = c.getInt(NUM_HEADS);
+        int hidden = c.getInt(HIDDEN_SIZE);
+        int headDim = c.getInt(HEAD_DIM, arch.equals("qwen3moe") ? hidden / Math.max(numHeads, 1) : 128);
+        int contextLength = c.getInt(CONTEXT_LENGTH, 32768);
+
+        Rope.Yarn yarn = null;
+        String scaling = c.getString(ROPE_SCALING_TYPE, "default");
+        switch (scaling) {
+            case "default" -> { }
+            case "yarn" -> yarn = huggingFaceYarn(c, contextLength);
+            default -> throw new UnsupportedModelException(file + ": RoPE scaling '" + scaling
+                    + "' is not supported (yarn is)");
+        }
+
+        ModelConfig.MoeConfig moe = null;
+        boolean anyDense = true;
+        if (arch.equals("qwen3moe")) {
+            Set<Integer> mlpOnly = new HashSet<>();
+            JsonNode layers = c.get(MLP_ONLY_LAYERS);
+            if (layers != null) {
+                if (!layers.isArray()) {
+                    throw new BadModelFileException(file + ": '" + MLP_ONLY_LAYERS.huggingFace()
+                            + "' should be a list of layer indices, was " + layers);
+                }
+                for (JsonNode layer : layers) {
+                    mlpOnly.add(c.asInt(MLP_ONLY_LAYERS.huggingFace(), layer));
+                }
+            }
+            moe = new ModelConfig.MoeConfig(
+                    c.getInt(NUM_EXPERTS),
+                    c.getInt(NUM_EXPERTS_PER_TOK),
+                    c.getInt(EXPERT_INTERMEDIATE_SIZE),
+                    c.getBoolean(NORM_TOPK_PROB, false),
+                    c.getInt(DECODER_SPARSE_STEP, 1),
+                    mlpOnly);
+            ModelConfig.MoeConfig m = moe;
+            anyDense = IntStream.range(0, numLayers).anyMatch(layer -> !m.isMoeLayer(layer));
+        }
+        // a MoE model without dense layers never uses intermediate_size (released ones still write it)
+        int intermediate = anyDense ? c.getInt(INTERMEDIATE_SIZE) : c.getInt(INTERMEDIATE_SIZE, 0);
+        if (anyDense && intermediate <= 0) {
+            throw new BadModelFileException(file + ": '" + INTERMEDIATE_SIZE.huggingFace() + "' must be positive, was "
+                    + intermediate);
+        }
+        return new ModelConfig(arch,
+                c.getInt(VOCAB_SIZE),
+                hidden,
+                numLayers,
+                numHeads,
+                c.getInt(NUM_KV_HEADS, numHeads),
+                headDim,
+                intermediate,
+                (float) c.getDouble(RMS_EPS, 1e-6),
+                c.getDouble(ROPE_THETA, 10000.0),
+                yarn,
+                contextLength,
+                moe,
+                c.getBoolean(TIE_WORD_EMBEDDINGS, false));
+    }
+
+    /** Our architecture name from {@code model_type}, or else from the first {@code architectures} entry. */
+    private static String huggingFaceArchitecture(JsonConfig c) {
+        JsonNode modelType = c.get("model_type");
+        JsonNode classes = c.get("architectures");
+        String classNames = classes == null ? "" : " (architectures " + classes + ")";
+        if (modelType != null) {
+            String type = c.asString("model_type", modelType);
+            String arch = HF_MODEL_TYPES.get(type);
+            if (arch == null) {
+                throw new UnsupportedModelException(c.file() + ": model_type '" + type + "'" + classNames
+                        + " is not supported (supported: " + String.join(", ", sorted(HF_MODEL_TYPES.keySet())) + ")");
+            }
+            return arch;
+        }
+        if (classes != null && classes.isArray() && !classes.isEmpty()) {
+            String name = c.asString("architectures[0]", classes.get(0));
+            String arch = HF_ARCHITECTURES.get(name);
+            if (arch == null) {
+                throw new UnsupportedModelException(c.file() + ": architecture '" + name + "' is not supported"
+                        + " (supported: " + String.join(", ", sorted(HF_ARCHITECTURES.keySet())) + ")");
+            }
+            return arch;
+        }
+        throw new BadModelFileException(c.file() + ": names no 'model_type' or 'architectures'");
+    }
+
+    private static void refuseUnsupportedOptions(JsonConfig c) {
+        String act = c.getString(HIDDEN_ACT, "silu");
+        if (!act.equals("silu")) {
+            throw new UnsupportedModelException(c.file() + ": hidden_act '" + act + "' is not supported (silu is)");
+        }
+        if (c.getBoolean(ATTENTION_BIAS, false)) {
+            throw new UnsupportedModelException(c.file() + ": attention_bias true is not supported");
+        }
+        if (c.getBoolean(USE_SLIDING_WINDOW, false)) {
+            throw new UnsupportedModelException(c.file() + ": use_sliding_window true is not supported");
+        }
+    }
+
+    /** A YaRN block the way transformers' {@code _compute_yarn_parameters} reads it. */
+    private static Rope.Yarn huggingFaceYarn(JsonConfig c, int contextLength) {
+        if (!c.getBoolean(YARN_TRUNCATE, true)) {
+            throw new UnsupportedModelException(c.file() + ": YaRN with truncate false is not supported");
+        }
+        double factor = c.getDouble(ROPE_SCALING_FACTOR);
+        if (!(factor > 0)) {
+            throw new BadModelFileException(c.file() + ": '" + ROPE_SCALING_FACTOR.huggingFace()
+                    + "' must be positive, was " + factor);
+        }
+        int original = c.getInt(ROPE_SCALING_ORIGINAL_CONTEXT, contextLength);
+        if (original <= 0) {
+            throw new BadModelFileException(c.file() + ": '" + ROPE_SCALING_ORIGINAL_CONTEXT.huggingFace()
+                    + "' must be positive, was " + original);
+        }
+        // transformers reads the betas with `or`, so 0 also means the default
+        double betaFast = c.getDouble(YARN_BETA_FAST, 0);
+        double betaSlow = c.getDouble(YARN_BETA_SLOW, 0);
+        double attentionFactor = c.getDouble(YARN_ATTENTION_FACTOR, Double.NaN);
+        double mscale = c.getDouble(YARN_MSCALE, 0);
+        double mscaleAllDim = c.getDouble(YARN_MSCALE_ALL_DIM, 0);
+        if (Double.isNaN(attentionFactor) && mscale != 0 && mscaleAllDim != 0) {
+            attentionFactor = yarnMscale(factor, mscale) / yarnMscale(factor, mscaleAllDim);
+        }
+        return new Rope.Yarn(factor, original, betaFast != 0 ? betaFast : 32, betaSlow != 0 ? betaSlow : 1,
+                attentionFactor);
+    }
+
+    private static double yarnMscale(double scale, double mscale) {
+        return scale <= 1 ? 1.0 : 0.1 * mscale * Math.log(scale) + 1.0;
+    }
+
+    private static List<String> sorted(Set<String> names) {
+        return names.stream().sorted().toList();
     }
 }

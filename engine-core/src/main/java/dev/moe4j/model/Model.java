@@ -9,12 +9,14 @@ import dev.moe4j.format.gguf.GgufTensor;
 import dev.moe4j.kernels.Kernels;
 import dev.moe4j.kernels.Matrix;
 import dev.moe4j.kernels.Rope;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A loaded Qwen3-family decoder: config and immutable weights, shareable across threads. {@link #forward} runs
@@ -28,15 +30,23 @@ public final class Model implements AutoCloseable {
     private final Rope rope;
     private final Kernels kernels;
     private final AutoCloseable storage;
+    private final HuggingFaceFiles huggingFace;
     private volatile Trace trace = Trace.NONE;
 
     public Model(ModelConfig config, Architecture architecture, Weights.Model weights, Kernels kernels,
                  AutoCloseable storage) {
+        this(config, architecture, weights, kernels, storage, null);
+    }
+
+    /** {@code huggingFace} is the model directory's side files, or null for a GGUF file. */
+    public Model(ModelConfig config, Architecture architecture, Weights.Model weights, Kernels kernels,
+                 AutoCloseable storage, HuggingFaceFiles huggingFace) {
         this.config = Objects.requireNonNull(config);
         this.architecture = Objects.requireNonNull(architecture);
         this.weights = Objects.requireNonNull(weights);
         this.kernels = Objects.requireNonNull(kernels);
         this.storage = storage;
+        this.huggingFace = huggingFace;
         this.rope = config.rope();
     }
 
@@ -62,6 +72,35 @@ public final class Model implements AutoCloseable {
             file.close();
             throw e;
         }
+    }
+
+    /** Loads a {@code .gguf} file or a Hugging Face model directory with the default kernels. */
+    public static Model load(Path path) {
+        return load(path, Kernels.get());
+    }
+
+    public static Model load(Path path, Kernels kernels) {
+        if (Files.isDirectory(path)) {
+            return loadHuggingFace(path, kernels);
+        }
+        if (!Files.exists(path)) {
+            throw new BadModelFileException("model " + path + " does not exist");
+        }
+        String name = path.getFileName().toString();
+        if (name.endsWith(".safetensors") || name.endsWith(".json")) {
+            throw new BadModelFileException(path + " is one file of a Hugging Face model: pass its directory "
+                    + path.toAbsolutePath().getParent());
+        }
+        return loadGguf(path, kernels);
+    }
+
+    /** Loads a Hugging Face model directory (config.json + safetensors, mapped, not copied) with the default kernels. */
+    public static Model loadHuggingFace(Path dir) {
+        return loadHuggingFace(dir, Kernels.get());
+    }
+
+    public static Model loadHuggingFace(Path dir, Kernels kernels) {
+        return HuggingFaceLoader.load(dir, kernels);
     }
 
     /** Resolves every weight of the shared decoder stack; the architecture supplies the feed-forward blocks. */
@@ -103,6 +142,16 @@ public final class Model implements AutoCloseable {
 
     public Kernels kernels() {
         return kernels;
+    }
+
+    /** The side files (tokenizer, generation settings) of a Hugging Face directory; empty for a GGUF file. */
+    public Optional<HuggingFaceFiles> huggingFaceFiles() {
+        return Optional.ofNullable(huggingFace);
+    }
+
+    /** End tokens and default sampling: generation_config.json for a Hugging Face directory, else the defaults. */
+    public GenerationConfig generationConfig() {
+        return huggingFace != null ? huggingFace.generation() : GenerationConfig.DEFAULTS;
     }
 
     /** Installs a hook that sees named intermediates of every later forward pass. */

@@ -39,6 +39,15 @@ public final class Fixtures {
         return p;
     }
 
+    /** A Hugging Face model directory under /fixtures/hf (see the fixture README's "hf/" section). */
+    public static Path hfDir(String name) {
+        Path p = modelsDir().resolveSibling("hf").resolve(name);
+        if (!Files.isRegularFile(p.resolve("config.json"))) {
+            throw new IllegalStateException("fixture directory " + p + " is missing");
+        }
+        return p;
+    }
+
     /** One model fixture: its ref.json and the reference an F32-activation engine must match. */
     public record Ref(String stem, JsonNode json) {
         public Path gguf() {

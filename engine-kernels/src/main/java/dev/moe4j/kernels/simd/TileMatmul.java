@@ -1,0 +1,111 @@
+package dev.moe4j.kernels.simd;
+
+import dev.moe4j.kernels.Matrix;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Products over weights widened to F32 first. With several tokens, a tile of four weight rows is widened once into
+ * a scratch array and multiplied with every token, three tokens at a time: the 4×3 sums stay in registers, and
+ * each pass loads 4 + 3 vectors for 12 FMAs, so the loop is bound by FMAs rather than loads.
+ */
+final class TileMatmul {
+
+    private static final int ROWS = 4;
+    private static final int TOKENS = 3;
+
+    private TileMatmul() {}
+
+    /** out[t][r] = w[r]·x[t] for t in [0, nTokens), r in [rowStart, rowEnd). */
+    static void matmul(Lanes lanes, float[] out, Matrix w, float[] x, int nTokens, int rowStart, int rowEnd) {
+        int cols = w.cols();
+        float[] tile = new float[ROWS * cols]; // [ROWS][cols]
+        for (int row = rowStart; row < rowEnd; row += ROWS) {
+            int tileRows = Math.min(ROWS, rowEnd - row);
+            for (int i = 0; i < tileRows; i++) {
+                VectorKernels.widenRow(lanes, w, row + i, tile, i * cols);
+            }
+            for (int token = 0; token < nTokens; token += TOKENS) {
+                multiplyTile(lanes.floats(), out, w.rows(), tile, tileRows, row, x, cols, token,
+                        Math.min(TOKENS, nTokens - token));
+            }
+        }
+    }
+
+    /** out[r] = w[r]·x, one widened row at a time: for formats without a fused mat-vec. */
+    static void matvec(Lanes lanes, float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
+        int cols = w.cols();
+        float[] row = new float[cols];
+        for (int r = rowStart; r < rowEnd; r++) {
+            VectorKernels.widenRow(lanes, w, r, row, 0);
+            out[r] = ActivationKernels.dot(lanes, row, 0, x, 0, cols);
+        }
+    }
+
+    /**
+     * Sums tile rows [0, tileRows) against tokens [token, token + tileTokens). Missing rows (stale scratch) and
+     * missing tokens (a repeat of the last one) are computed like the others but never stored.
+     */
+    private static void multiplyTile(VectorSpecies<Float> fs, float[] out, int rows, float[] tile, int tileRows,
+            int row, float[] x, int cols, int token, int tileTokens) {
+        int x0 = token * cols;
+        int x1 = (token + Math.min(1, tileTokens - 1)) * cols;
+        int x2 = (token + Math.min(2, tileTokens - 1)) * cols;
+        FloatVector s00 = FloatVector.zero(fs);
+        FloatVector s01 = s00;
+        FloatVector s02 = s00;
+        FloatVector s10 = s00;
+        FloatVector s11 = s00;
+        FloatVector s12 = s00;
+        FloatVector s20 = s00;
+        FloatVector s21 = s00;
+        FloatVector s22 = s00;
+        FloatVector s30 = s00;
+        FloatVector s31 = s00;
+        FloatVector s32 = s00;
+        int bound = fs.loopBound(cols);
+        for (int c = 0; c < bound; c += fs.length()) {
+            FloatVector w0 = FloatVector.fromArray(fs, tile, c);
+            FloatVector w1 = FloatVector.fromArray(fs, tile, cols + c);
+            FloatVector w2 = FloatVector.fromArray(fs, tile, 2 * cols + c);
+            FloatVector w3 = FloatVector.fromArray(fs, tile, 3 * cols + c);
+            FloatVector xv = FloatVector.fromArray(fs, x, x0 + c);
+            s00 = w0.fma(xv, s00);
+            s10 = w1.fma(xv, s10);
+            s20 = w2.fma(xv, s20);
+            s30 = w3.fma(xv, s30);
+            xv = FloatVector.fromArray(fs, x, x1 + c);
+            s01 = w0.fma(xv, s01);
+            s11 = w1.fma(xv, s11);
+            s21 = w2.fma(xv, s21);
+            s31 = w3.fma(xv, s31);
+            xv = FloatVector.fromArray(fs, x, x2 + c);
+            s02 = w0.fma(xv, s02);
+            s12 = w1.fma(xv, s12);
+            s22 = w2.fma(xv, s22);
+            s32 = w3.fma(xv, s32);
+        }
+        float[] sums = { // [ROWS][TOKENS]
+            s00.reduceLanes(VectorOperators.ADD), s01.reduceLanes(VectorOperators.ADD),
+            s02.reduceLanes(VectorOperators.ADD), s10.reduceLanes(VectorOperators.ADD),
+            s11.reduceLanes(VectorOperators.ADD), s12.reduceLanes(VectorOperators.ADD),
+            s20.reduceLanes(VectorOperators.ADD), s21.reduceLanes(VectorOperators.ADD),
+            s22.reduceLanes(VectorOperators.ADD), s30.reduceLanes(VectorOperators.ADD),
+            s31.reduceLanes(VectorOperators.ADD), s32.reduceLanes(VectorOperators.ADD)
+        };
+        int[] xOff = {x0, x1, x2};
+        for (int c = bound; c < cols; c++) {
+            for (int r = 0; r < ROWS; r++) {
+                for (int t = 0; t < TOKENS; t++) {
+                    sums[r * TOKENS + t] += tile[r * cols + c] * x[xOff[t] + c];
+                }
+            }
+        }
+        for (int r = 0; r < tileRows; r++) {
+            for (int t = 0; t < tileTokens; t++) {
+                out[(token + t) * rows + row + r] = sums[r * TOKENS + t];
+            }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package dev.moe4j.kernels.simd;
+
+import dev.moe4j.kernels.KernelProvider;
+import dev.moe4j.kernels.Matrix;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The Vector API twin of {@link dev.moe4j.kernels.ScalarKernels}, at one register width. Stateless and shared by
+ * all threads: scratch arrays are allocated per call. With one token a product is a mat-vec that reads the weights
+ * in their stored type (fused for F32, F16, BF16, Q8_0 and Q4_0; widened row by row for the K-quants); with several
+ * tokens each weight row is widened once and multiplied with every token ({@link TileMatmul}).
+ */
+public final class VectorKernels implements KernelProvider {
+
+    private final Lanes lanes;
+    private final String name;
+
+    /**
+     * @param bits the register width, 128, 256 or 512, or 0 for the machine's preferred width. A width wider than
+     *     the hardware's still computes the same results, slowly: tests use it to cover every width on any host.
+     * @throws IllegalArgumentException for any other width
+     */
+    public VectorKernels(int bits) {
+        this.lanes = Lanes.of(bits);
+        this.name = "vector(" + lanes.floats().vectorBitSize() + "-bit)";
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        return ActivationKernels.dot(lanes, a, aOff, b, bOff, n);
+    }
+
+    @Override
+    public void axpy(float[] y, int yOff, float alpha, float[] x, int xOff, int n) {
+        ActivationKernels.axpy(lanes, y, yOff, alpha, x, xOff, n);
+    }
+
+    @Override
+    public void scale(float[] x, int off, float alpha, int n) {
+        ActivationKernels.scale(lanes, x, off, alpha, n);
+    }
+
+    @Override
+    public void rmsNorm(float[] out, int outOff, float[] x, int xOff, float[] weight, int n, float eps) {
+        ActivationKernels.rmsNorm(lanes, out, outOff, x, xOff, weight, n, eps);
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int n) {
+        ActivationKernels.softmax(lanes, x, off, n);
+    }
+
+    @Override
+    public void siluMul(float[] gate, int gateOff, float[] up, int upOff, int n) {
+        ActivationKernels.siluMul(lanes, gate, gateOff, up, upOff, n);
+    }
+
+    @Override
+    public void rope(float[] x, int off, int nHeads, int headDim, float[] cos, float[] sin) {
+        ActivationKernels.rope(lanes, x, off, nHeads, headDim, cos, sin);
+    }
+
+    @Override
+    public void dequantizeRow(Matrix w, int row, float[] out, int outOff) {
+        widenRow(lanes, w, row, out, outOff);
+    }
+
+    @Override
+    public void matmul(float[] out, Matrix w, float[] x, int nTokens, int rowStart, int rowEnd) {
+        if (nTokens > 1) {
+            TileMatmul.matmul(lanes, out, w, x, nTokens, rowStart, rowEnd);
+            return;
+        }
+        switch (w.type()) {
+            case F32 -> F32Rows.matvec(lanes, out, w, x, rowStart, rowEnd);
+            case F16 -> F16Rows.matvec(lanes, out, w, x, rowStart, rowEnd);
+            case BF16 -> BF16Rows.matvec(lanes, out, w, x, rowStart, rowEnd);
+            case Q8_0 -> Q8_0Rows.matvec(lanes, out, w, x, rowStart, rowEnd);
+            case Q4_0 -> Q4_0Rows.matvec(lanes, out, w, x, rowStart, rowEnd);
+            default -> TileMatmul.matvec(lanes, out, w, x, rowStart, rowEnd);
+        }
+    }
+
+    /** Row {@code row} of {@code w}, widened to F32 into out[outOff, outOff + w.cols()). */
+    static void widenRow(Lanes lanes, Matrix w, int row, float[] out, int outOff) {
+        switch (w.type()) {
+            case F32 -> MemorySegment.copy(w.data(), Storage.LE_FLOAT, w.rowOffset(row), out, outOff, w.cols());
+            case F16 -> F16Rows.widen(lanes, w, row, out, outOff);
+            case BF16 -> BF16Rows.widen(lanes, w, row, out, outOff);
+            case Q8_0 -> Q8_0Rows.widen(lanes, w, row, out, outOff);
+            case Q4_0 -> Q4_0Rows.widen(lanes, w, row, out, outOff);
+            case Q4_K -> Q4_KRows.widen(lanes, w, row, out, outOff);
+            case Q6_K -> Q6_KRows.widen(lanes, w, row, out, outOff);
+        }
+    }
+}

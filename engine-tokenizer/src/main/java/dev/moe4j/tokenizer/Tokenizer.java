@@ -1,0 +1,254 @@
+package dev.moe4j.tokenizer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.text.Normalizer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * Qwen2/Qwen3 byte-level BPE tokenizer, giving the same ids as Hugging Face's {@code tokenizers} for Qwen's
+ * {@code tokenizer.json}.
+ *
+ * <p>Encoding, in Hugging Face's order:
+ * <ol>
+ *   <li>unpaired surrogates become U+FFFD (a Java string may hold them, UTF-8 cannot; Hugging Face never sees them);
+ *   <li>added tokens ({@code <|im_start|>}, {@code <think>}, …) are split out of the raw text, leftmost-longest,
+ *       each becoming its own id — unless {@code parseSpecial} is false;
+ *   <li>every other segment is NFC-normalised, split by the {@link PreTokenizer Qwen2 pre-tokenizer}, and each
+ *       piece's UTF-8 bytes are merged by {@link ByteLevelBpe BPE}.
+ * </ol>
+ * No BOS or EOS is added. So {@code decode(encode(s))} is {@code NFC(s)} with unpaired surrogates as U+FFFD
+ * (NFC applied per segment between added tokens).
+ *
+ * <p>Immutable apart from an internal cache of piece encodings; safe to share between threads.
+ */
+public final class Tokenizer {
+    private final Vocabulary vocab;
+    private final ByteLevelBpe bpe;
+    private final AddedTokenMatcher addedTokens;
+    private final boolean nfc;
+    private final String chatTemplate; // null if none
+    private final String eosToken; // null if none
+
+    Tokenizer(Vocabulary vocab, ByteLevelBpe bpe, boolean nfc, String chatTemplate, String eosToken) {
+        this.vocab = vocab;
+        this.bpe = bpe;
+        this.addedTokens = new AddedTokenMatcher(vocab.addedTokens());
+        this.nfc = nfc;
+        this.chatTemplate = chatTemplate;
+        this.eosToken = eosToken;
+    }
+
+    /**
+     * Loads a Hugging Face {@code tokenizer.json}, and the {@code tokenizer_config.json} beside it if there is one
+     * (its added tokens, chat template and EOS token).
+     *
+     * @throws TokenizerException if the files describe a tokenizer this class does not implement (another
+     *     pre-tokenizer, normaliser or model type; added tokens with lstrip/rstrip/single_word/normalized set)
+     */
+    public static Tokenizer fromHuggingFace(Path tokenizerJson) throws IOException {
+        Path config = tokenizerJson.resolveSibling("tokenizer_config.json");
+        try (InputStream json = Files.newInputStream(tokenizerJson);
+             InputStream configJson = Files.exists(config) ? Files.newInputStream(config) : null) {
+            return fromHuggingFace(json, configJson);
+        }
+    }
+
+    /**
+     * Loads a Hugging Face {@code tokenizer.json} and optional {@code tokenizer_config.json} (may be null). Does not
+     * close the streams.
+     */
+    public static Tokenizer fromHuggingFace(InputStream tokenizerJson, InputStream tokenizerConfigJson)
+            throws IOException {
+        return HuggingFaceLoader.load(tokenizerJson, tokenizerConfigJson);
+    }
+
+    /**
+     * Builds a Qwen2-style tokenizer (NFC, Qwen2 pre-tokenizer, byte-level BPE, merges applied) from plain arrays,
+     * e.g. GGUF's {@code tokenizer.ggml.tokens} and {@code tokenizer.ggml.merges}.
+     *
+     * @param tokens token strings by id: byte-level strings for BPE tokens, raw text for added tokens. A
+     *     {@code null} entry leaves that id undefined (decoding it throws); GGUF's {@code [PAD…]} rows may be passed
+     *     as they are (they are then ordinary tokens that BPE never produces) or as null
+     * @param merges merges in rank order, each two tokens separated by one space ({@code "Ġ t"})
+     * @param addedTokens tokens matched whole in the raw text (GGUF CONTROL → special, USER_DEFINED → not);
+     *     their ids must hold the same string in {@code tokens}, or null
+     */
+    public static Tokenizer fromVocabulary(String[] tokens, List<String> merges, Collection<AddedToken> addedTokens) {
+        List<String[]> pairs = new ArrayList<>(merges.size());
+        for (int rank = 0; rank < merges.size(); rank++) {
+            String merge = merges.get(rank);
+            int space = merge.indexOf(' ');
+            if (space <= 0 || space == merge.length() - 1 || merge.indexOf(' ', space + 1) >= 0) {
+                throw new TokenizerException("merge " + rank + " is not two tokens separated by one space: '"
+                        + merge + "'");
+            }
+            pairs.add(new String[] {merge.substring(0, space), merge.substring(space + 1)});
+        }
+        Vocabulary vocab = new Vocabulary(tokens, addedTokens);
+        return new Tokenizer(vocab, new ByteLevelBpe(vocab, pairs, false), true, null, null);
+    }
+
+    /** This tokenizer with the given Jinja chat template (e.g. GGUF's {@code tokenizer.chat_template}). */
+    public Tokenizer withChatTemplate(String template) {
+        return new Tokenizer(vocab, bpe, nfc, template, eosToken);
+    }
+
+    /** Encodes with added and special tokens recognised in the text, as Hugging Face does by default. */
+    public int[] encode(String text) {
+        return encode(text, true);
+    }
+
+    /**
+     * Encodes text to token ids.
+     *
+     * @param parseSpecial true: added tokens in the text ({@code <|im_start|>}, {@code <think>}) become their ids.
+     *     False: all added tokens, special or not, are ordinary text — use it for untrusted input, so a user
+     *     cannot inject control tokens. (Stricter than Hugging Face's {@code split_special_tokens}, which still
+     *     matches non-special added tokens such as {@code <think>}.)
+     */
+    public int[] encode(String text, boolean parseSpecial) {
+        String clean = Utf8.replaceLoneSurrogates(text);
+        IntList ids = new IntList(clean.length() / 3);
+        ByteLevelBpe.Work work = new ByteLevelBpe.Work();
+        int segmentStart = 0;
+        if (parseSpecial && !addedTokens.isEmpty()) {
+            int i = 0;
+            while (i < clean.length()) {
+                AddedToken match = addedTokens.matchAt(clean, i);
+                if (match == null) {
+                    i++;
+                    continue;
+                }
+                encodeSegment(clean, segmentStart, i, ids, work);
+                ids.add(match.id());
+                i += match.content().length();
+                segmentStart = i;
+            }
+        }
+        encodeSegment(clean, segmentStart, clean.length(), ids, work);
+        return ids.toArray();
+    }
+
+    /** Normalise, pre-tokenize and BPE-encode {@code text[from, to)}, a stretch without added tokens. */
+    private void encodeSegment(String text, int from, int to, IntList ids, ByteLevelBpe.Work work) {
+        if (from == to) {
+            return;
+        }
+        String segment = from == 0 && to == text.length() ? text : text.substring(from, to);
+        if (nfc) {
+            segment = nfc(segment);
+        }
+        int length = segment.length();
+        for (int start = 0; start < length; ) {
+            int end = PreTokenizer.pieceEnd(segment, start, length);
+            bpe.encode(segment, start, end, ids, work);
+            start = end;
+        }
+    }
+
+    private static String nfc(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            // Below U+0300 every character is NFC-stable and starts no composition, so most text skips the check.
+            if (text.charAt(i) >= 0x300) {
+                return Normalizer.isNormalized(text, Normalizer.Form.NFC)
+                        ? text
+                        : Normalizer.normalize(text, Normalizer.Form.NFC);
+            }
+        }
+        return text;
+    }
+
+    /** Decodes ids to text, special tokens included. */
+    public String decode(int[] ids) {
+        return decode(ids, false);
+    }
+
+    /**
+     * Decodes ids to text: the tokens' bytes, concatenated, as UTF-8; invalid or incomplete sequences become
+     * U+FFFD (Hugging Face's {@code errors="replace"}).
+     *
+     * @param skipSpecialTokens drop special added tokens ({@code <|im_end|>}); non-special ones ({@code <think>})
+     *     stay, as in Hugging Face
+     * @throws TokenizerException naming the first id that is not in the vocabulary
+     */
+    public String decode(int[] ids, boolean skipSpecialTokens) {
+        int total = 0;
+        for (int id : ids) {
+            vocab.checkDefined(id);
+            if (!(skipSpecialTokens && vocab.isSpecial(id))) {
+                total += vocab.bytesEnd(id) - vocab.bytesStart(id);
+            }
+        }
+        byte[] bytes = new byte[total];
+        int length = 0;
+        for (int id : ids) {
+            if (!(skipSpecialTokens && vocab.isSpecial(id))) {
+                int start = vocab.bytesStart(id);
+                int count = vocab.bytesEnd(id) - start;
+                System.arraycopy(vocab.tokenBytes(), start, bytes, length, count);
+                length += count;
+            }
+        }
+        StringBuilder text = new StringBuilder(length);
+        Utf8.decode(bytes, 0, length, true, text);
+        return text.toString();
+    }
+
+    /** A streaming decoder for one sequence. */
+    public IncrementalDecoder newDecoder(boolean skipSpecialTokens) {
+        return new IncrementalDecoder(vocab, skipSpecialTokens);
+    }
+
+    /** Number of ids, including undefined ones (so GGUF padding rows count). */
+    public int vocabSize() {
+        return vocab.size();
+    }
+
+    /** The token string of an id: byte-level text ({@code "Ġhello"}) for BPE tokens, raw text for added tokens. */
+    public String token(int id) {
+        return vocab.token(id);
+    }
+
+    /** The id of an added token or of a BPE token given as its byte-level string. */
+    public OptionalInt tokenId(String token) {
+        for (AddedToken added : vocab.addedTokens()) {
+            if (added.content().equals(token)) {
+                return OptionalInt.of(added.id());
+            }
+        }
+        int id = vocab.modelId(token);
+        return id >= 0 ? OptionalInt.of(id) : OptionalInt.empty();
+    }
+
+    /** Whether the id is an added token marked special (skipped by {@code decode(ids, true)}). */
+    public boolean isSpecial(int id) {
+        return vocab.isSpecial(id);
+    }
+
+    /** Whether the id is an added token, special or not. */
+    public boolean isAddedToken(int id) {
+        return vocab.isAdded(id);
+    }
+
+    /** The added tokens, by id. */
+    public List<AddedToken> addedTokens() {
+        return vocab.addedTokens();
+    }
+
+    /** The Jinja chat template from tokenizer_config.json or {@link #withChatTemplate}. */
+    public Optional<String> chatTemplate() {
+        return Optional.ofNullable(chatTemplate);
+    }
+
+    /** The {@code eos_token} of tokenizer_config.json ({@code <|im_end|>} for Qwen3 instruct models). */
+    public Optional<String> eosToken() {
+        return Optional.ofNullable(eosToken);
+    }
+}
