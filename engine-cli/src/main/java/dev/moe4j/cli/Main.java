@@ -25,8 +25,13 @@ public final class Main {
             usage: moe4j <command> [options]
 
             commands:
-              generate  [--model M.gguf] --tokens 1,2,3 [-n 32] [--greedy]
-                        prints the generated token ids, space-separated, on one line
+              generate  [--model M] -p "text" [--think|--no-think] [--budget N] [-n N] [--greedy|--temperature T]
+                        [--seed S] [--template NAME]
+                        chat-templated generation, streamed (reasoning dimmed on a terminal)
+              generate  [--model M] --tokens 1,2,3 [-n 32] [--greedy]
+                        greedy continuation of token ids; prints the generated ids, space-separated, on one line
+              chat      [--model M] [--system "..."] [--think|--no-think] [--budget N]
+                        interactive chat; /think and /no_think toggle thinking, /reset, /exit
               logits    [--model M.gguf] --tokens 1,2,3 --out F
                         writes little-endian float32 logits [T][n_vocab], one row per position
               synth     --shape qwen3-0.6b|qwen3-4b|qwen3-30b-a3b [--layers N] --type f32|bf16|q8_0|q4_0
@@ -37,7 +42,7 @@ public final class Main {
                         bandwidth and this machine's measured read bandwidth
               quantize  IN.gguf OUT.gguf --type q8_0|q4_0
                         quantizes every weight matrix of an F32/F16/BF16 GGUF (like llama-quantize --pure)
-              render    --chat-template T.jinja|NAME --request R.json
+              render    --chat-template T.jinja|M.gguf|NAME --request R.json
                         prints the exact prompt the chat template makes of the request (messages, tools,
                         enable_thinking, add_generation_prompt), as UTF-8, no newline added
 
@@ -65,7 +70,11 @@ public final class Main {
         }
         try {
             return switch (argv[0]) {
-                case "generate" -> generate(new Args(argv, 1, Set.of("greedy")));
+                case "generate" -> {
+                    Args args = new Args(argv, 1, Set.of("greedy", "think", "no-think"));
+                    yield args.get("tokens") != null ? generate(args) : ChatCommands.generate(args, out, err);
+                }
+                case "chat" -> ChatCommands.chat(new Args(argv, 1, Set.of("greedy", "think", "no-think")), System.in, out, err);
                 case "logits" -> logits(new Args(argv, 1, Set.of()));
                 case "quantize" -> quantize(new Args(argv, 1, Set.of()));
                 case "render" -> render(new Args(argv, 1, Set.of()));

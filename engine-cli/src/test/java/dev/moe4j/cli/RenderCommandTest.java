@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,6 +60,16 @@ class RenderCommandTest {
     }
 
     @Test
+    void readsTheTemplateAGgufModelCarries() throws IOException {
+        String line = fixtureLines().get(5); // template C, tools and a tool call
+        Path request = Files.writeString(dir.resolve("request.json"), line, StandardCharsets.UTF_8);
+        Path model = CliTest.MODELS.resolve("qwen3-dense-tiny.f32.gguf");
+        Result r = run("render", "--chat-template", model.toString(), "--request", request.toString());
+        assertEquals(0, r.code(), r.err());
+        assertArrayEquals(new ObjectMapper().readTree(line).get("expected").asText().getBytes(StandardCharsets.UTF_8), r.out());
+    }
+
+    @Test
     void acceptsATemplateName() throws IOException {
         Path request = Files.writeString(dir.resolve("r.json"), "{\"messages\": [{\"role\": \"user\", \"content\": \"Grüße\"}]}");
         Result r = run("render", "--chat-template", "qwen3-instruct-2507", "--request", request.toString());
@@ -91,11 +100,5 @@ class RenderCommandTest {
         assertTrue(invalid.err().contains("broken.json") && invalid.err().contains("not valid JSON"), invalid.err());
 
         assertEquals(2, run("render", "--request", request.toString()).code());
-    }
-
-    static {
-        if (!Files.isDirectory(CHAT)) {
-            throw new UncheckedIOException(new IOException("chat fixtures missing: " + CHAT.toAbsolutePath()));
-        }
     }
 }
