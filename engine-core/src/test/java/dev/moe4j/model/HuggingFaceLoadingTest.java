@@ -10,8 +10,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.moe4j.api.BadModelFileException;
 import dev.moe4j.api.Moe4jException;
 import dev.moe4j.api.UnsupportedModelException;
-import dev.moe4j.cache.KvCache;
-import dev.moe4j.cache.Sequence;
 import dev.moe4j.format.gguf.GgufFile;
 import dev.moe4j.format.gguf.GgufTensor;
 import dev.moe4j.format.safetensors.SafetensorsCheckpoint;
@@ -75,13 +73,9 @@ class HuggingFaceLoadingTest {
         Files.writeString(file, config.toPrettyString());
     }
 
+    /** Bit-identical comparisons use the deterministic kernels (see {@link HuggingFaceFixtureTest#DETERMINISTIC}). */
     private static float[] logits(Path model, int[] tokens) throws Exception {
-        try (Model m = Model.load(model)) {
-            KvCache cache = m.newKvCache(tokens.length, 16, 1);
-            try (Sequence seq = cache.newSequence()) {
-                return m.forward(Batch.of(seq, tokens, true), new Scratch(m.config()));
-            }
-        }
+        return HuggingFaceFixtureTest.deterministicLogits(model, tokens);
     }
 
     private static <E extends Moe4jException> E assertLoadFails(Class<E> type, Path model, String... parts) {
