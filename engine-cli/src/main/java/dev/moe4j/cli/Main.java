@@ -32,6 +32,11 @@ public final class Main {
                         greedy continuation of token ids; prints the generated ids, space-separated, on one line
               chat      [--model M] [--system "..."] [--think|--no-think] [--budget N]
                         interactive chat; /think and /no_think toggle thinking, /reset, /exit
+              tokenize  --tokenizer tokenizer.json|model.gguf [--jsonl] [--text T] [--no-special]
+                        ids of the text (stdin or --text) as a JSON array; --jsonl: one JSON string per input line
+                        in, one JSON array per line out
+              detokenize --tokenizer tokenizer.json|model.gguf [--jsonl] [--ids 1,2,3] [--skip-special]
+                        the reverse: ids (stdin or --ids) to text; --jsonl: JSON arrays in, JSON strings out
               logits    [--model M.gguf] --tokens 1,2,3 --out F
                         writes little-endian float32 logits [T][n_vocab], one row per position
               synth     --shape qwen3-0.6b|qwen3-4b|qwen3-30b-a3b [--layers N] --type f32|bf16|q8_0|q4_0
@@ -51,12 +56,18 @@ public final class Main {
               --threads N       worker threads (default: all cores)
             """;
 
+    private final java.io.InputStream in;
     private final PrintStream out;
     private final PrintStream err;
 
-    Main(PrintStream out, PrintStream err) {
+    Main(java.io.InputStream in, PrintStream out, PrintStream err) {
+        this.in = in;
         this.out = out;
         this.err = err;
+    }
+
+    Main(PrintStream out, PrintStream err) {
+        this(System.in, out, err);
     }
 
     public static void main(String[] argv) {
@@ -74,8 +85,11 @@ public final class Main {
                     Args args = new Args(argv, 1, Set.of("greedy", "think", "no-think"));
                     yield args.get("tokens") != null ? generate(args) : ChatCommands.generate(args, out, err);
                 }
-                case "chat" -> ChatCommands.chat(new Args(argv, 1, Set.of("greedy", "think", "no-think")), System.in, out, err);
+                case "chat" -> ChatCommands.chat(new Args(argv, 1, Set.of("greedy", "think", "no-think")), in, out, err);
                 case "logits" -> logits(new Args(argv, 1, Set.of()));
+                case "tokenize" -> TokenizeCommands.tokenize(new Args(argv, 1, Set.of("jsonl", "no-special")), in, out);
+                case "detokenize" -> TokenizeCommands.detokenize(new Args(argv, 1, Set.of("jsonl", "skip-special")),
+                        in, out);
                 case "quantize" -> quantize(new Args(argv, 1, Set.of()));
                 case "render" -> render(new Args(argv, 1, Set.of()));
                 case "synth" -> BenchCommands.synth(new Args(argv, 1, Set.of()), err);
@@ -86,7 +100,7 @@ public final class Main {
             err.println("moe4j: " + e.getMessage());
             err.print(USAGE);
             return 2;
-        } catch (Moe4jException | IllegalArgumentException e) {
+        } catch (Moe4jException | IllegalArgumentException | dev.moe4j.tokenizer.TokenizerException e) {
             err.println("moe4j: " + e.getMessage());
             return 1;
         } catch (IOException e) {

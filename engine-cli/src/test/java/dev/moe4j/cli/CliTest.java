@@ -12,6 +12,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.StringJoiner;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,9 +28,14 @@ class CliTest {
     private record Result(int code, String out, String err) {}
 
     private static Result run(String... args) {
+        return runWithInput("", args);
+    }
+
+    private static Result runWithInput(String stdin, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = new Main(new PrintStream(out, true, StandardCharsets.UTF_8),
+        int code = new Main(new java.io.ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+                new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8)).run(args);
         return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
@@ -68,6 +74,43 @@ class CliTest {
                 "--tokens", ids(ref.get("prompt_tokens"), ","), "-n", "32", "--greedy");
         assertEquals(0, r.code(), r.err());
         assertEquals(ids(ref.get("greedy_from_prompt"), " "), r.out().trim());
+    }
+
+    @Test
+    void tokenizeJsonlMatchesReferenceIdsAndDetokenizeInverts() throws Exception {
+        Path vocab = Path.of("../engine-core/src/test/resources/fixtures/tokenizer/ggml-vocab-qwen3.gguf");
+        ObjectMapper json = new ObjectMapper();
+        List<String> lines = Files.readAllLines(Path.of("../engine-core/src/test/resources/fixtures/tokenizer/qwen3-cases.jsonl"));
+        StringBuilder input = new StringBuilder();
+        List<String> expected = new java.util.ArrayList<>();
+        for (String line : lines) {
+            if (line.isBlank()) {
+                continue;
+            }
+            JsonNode c = json.readTree(line);
+            input.append(json.writeValueAsString(c.get("text").asText())).append('\n');
+            expected.add(json.writeValueAsString(c.get("ids")));
+        }
+        Result r = runWithInput(input.toString(), "tokenize", "--tokenizer", vocab.toString(), "--jsonl");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(expected, r.out().lines().toList());
+        Result back = runWithInput(r.out(), "detokenize", "--tokenizer", vocab.toString(), "--jsonl");
+        assertEquals(0, back.code(), back.err());
+        List<String> texts = back.out().lines().map(l -> {
+            try {
+                return json.readTree(l).asText();
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }).toList();
+        List<String> originals = input.toString().lines().map(l -> {
+            try {
+                return java.text.Normalizer.normalize(json.readTree(l).asText(), java.text.Normalizer.Form.NFC);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }).toList();
+        assertEquals(originals, texts);
     }
 
     @Test
