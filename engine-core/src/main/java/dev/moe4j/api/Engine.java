@@ -7,9 +7,13 @@ import dev.moe4j.generate.Generation;
 import dev.moe4j.generate.Prompts;
 import dev.moe4j.generate.Scheduler;
 import dev.moe4j.generate.chat.ChatTemplate;
+import dev.moe4j.model.HuggingFaceFiles;
 import dev.moe4j.model.Model;
 import dev.moe4j.model.ModelConfig;
 import dev.moe4j.tokenizer.Tokenizer;
+import dev.moe4j.tokenizer.TokenizerException;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
@@ -95,26 +99,35 @@ public final class Engine implements AutoCloseable {
         return load(path, Options.defaults());
     }
 
-    /** Loads a GGUF file (weights, tokenizer and chat template). */
+    /**
+     * Loads a model: a GGUF file (weights, tokenizer and chat template from its metadata) or a Hugging Face model
+     * directory (safetensors, config.json, generation_config.json, tokenizer.json and tokenizer_config.json).
+     */
     public static Engine load(Path path, Options options) {
         Objects.requireNonNull(path, "path");
         if (!Files.exists(path)) {
             throw new BadModelFileException("model " + path + " does not exist");
         }
-        Tokenizer tokenizer;
-        Set<Integer> ends = new LinkedHashSet<>();
-        try (GgufFile file = GgufFile.open(path)) {
-            tokenizer = GgufTokenizer.fromMetadata(file);
-            int eos = GgufTokenizer.eosTokenId(file);
-            if (eos >= 0) {
-                ends.add(eos);
-            }
-        }
-        for (String end : new String[] {"<|im_end|>", "<|endoftext|>"}) {
-            tokenizer.tokenId(end).ifPresent(ends::add);
-        }
-        Model model = Model.loadGguf(path);
+        Model model = Model.load(path);
         try {
+            Tokenizer tokenizer;
+            Set<Integer> ends = new LinkedHashSet<>();
+            if (model.huggingFaceFiles().isPresent()) {
+                HuggingFaceFiles files = model.huggingFaceFiles().get();
+                tokenizer = loadTokenizer(files);
+                ends.addAll(files.generation().eosTokenIds());
+            } else {
+                try (GgufFile file = GgufFile.open(path)) {
+                    tokenizer = GgufTokenizer.fromMetadata(file);
+                    int eos = GgufTokenizer.eosTokenId(file);
+                    if (eos >= 0) {
+                        ends.add(eos);
+                    }
+                }
+            }
+            for (String end : new String[] {"<|im_end|>", "<|endoftext|>"}) {
+                tokenizer.tokenId(end).ifPresent(ends::add);
+            }
             return new Engine(model, tokenizer, ends, options);
         } catch (RuntimeException e) {
             try {
@@ -123,6 +136,19 @@ public final class Engine implements AutoCloseable {
                 e.addSuppressed(suppressed);
             }
             throw e;
+        }
+    }
+
+    private static Tokenizer loadTokenizer(HuggingFaceFiles files) {
+        Path json = files.tokenizer();
+        try (InputStream tokenizerJson = Files.newInputStream(json);
+             InputStream config = files.has(HuggingFaceFiles.TOKENIZER_CONFIG)
+                     ? Files.newInputStream(files.tokenizerConfig()) : null) {
+            return Tokenizer.fromHuggingFace(tokenizerJson, config);
+        } catch (IOException e) {
+            throw new BadModelFileException("cannot read " + json + ": " + e.getMessage(), e);
+        } catch (TokenizerException e) {
+            throw new BadModelFileException(json + ": " + e.getMessage(), e);
         }
     }
 

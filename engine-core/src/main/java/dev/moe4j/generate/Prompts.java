@@ -4,6 +4,7 @@ import dev.moe4j.api.ChatListener;
 import dev.moe4j.api.ChatRequest;
 import dev.moe4j.api.CompletionRequest;
 import dev.moe4j.api.ContextFullException;
+import dev.moe4j.api.InvalidRequestException;
 import dev.moe4j.api.SamplingParams;
 import dev.moe4j.api.UnsupportedModelException;
 import dev.moe4j.generate.chat.ChatTemplate;
@@ -45,7 +46,11 @@ public final class Prompts {
     /** The named template, or (null) the one the model embeds. */
     public ChatTemplate template(String name) {
         if (name != null) {
-            return ChatTemplates.byName(name);
+            try {
+                return ChatTemplates.byName(name);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidRequestException(e.getMessage());
+            }
         }
         ChatTemplate t = embedded;
         if (t == null) {

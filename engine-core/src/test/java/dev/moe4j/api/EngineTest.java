@@ -193,7 +193,7 @@ class EngineTest {
         ContextFullException tooLong = assertThrows(ContextFullException.class,
                 () -> engine.chat(ChatRequest.of(longText)));
         assertTrue(tooLong.getMessage().contains("the context holds 256"), tooLong.getMessage());
-        UnsupportedModelException template = assertThrows(UnsupportedModelException.class,
+        InvalidRequestException template = assertThrows(InvalidRequestException.class,
                 () -> engine.chat(ChatRequest.builder().user("x").chatTemplate("llama-3").build()));
         assertTrue(template.getMessage().contains("llama-3"), template.getMessage());
     }

@@ -68,8 +68,12 @@ record Qwen3ChatTemplate(String name, ThinkingMode thinkingMode) implements Chat
         if (addGenerationPrompt) {
             out.append("<|im_start|>assistant\n");
             switch (thinkingMode) {
-                // {%- if enable_thinking is defined and enable_thinking is false %}
-                case HYBRID -> out.append(Boolean.FALSE.equals(enableThinking) ? "<think>\n\n</think>\n\n" : "");
+                // {%- if enable_thinking is defined and enable_thinking is false %}: the hard switch, an empty think block
+                case HYBRID -> {
+                    if (Boolean.FALSE.equals(enableThinking)) {
+                        out.append("<think>\n\n</think>\n\n");
+                    }
+                }
                 case ALWAYS -> out.append("<think>\n");
                 case NEVER -> { }
             }
