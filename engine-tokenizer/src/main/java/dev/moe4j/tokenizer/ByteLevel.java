@@ -2,6 +2,7 @@ package dev.moe4j.tokenizer;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * GPT-2's reversible byte ↔ character map (Hugging Face {@code bytes_to_unicode}). Bytes 0x21–0x7E, 0xA1–0xAC and
@@ -17,7 +18,7 @@ final class ByteLevel {
     private static final short[] CHAR_TO_BYTE = new short[CHAR_LIMIT];
 
     static {
-        java.util.Arrays.fill(CHAR_TO_BYTE, (short) -1);
+        Arrays.fill(CHAR_TO_BYTE, (short) -1);
         int shifted = 0;
         for (int b = 0; b < 256; b++) {
             boolean printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);

@@ -1,5 +1,6 @@
 package dev.moe4j.tokenizer;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -9,7 +10,7 @@ import java.util.List;
  * trap. Results for short pieces are cached; the {@link PieceCache} is the only mutable state and is thread-safe.
  */
 final class ByteLevelBpe {
-    private static final int CACHE_SLOTS = 1 << 16; // ~3 MB when full
+    private static final int CACHE_SLOTS = 1 << 16; // ~6 MB when full (entry, key string, ids)
 
     private final Vocabulary vocab;
     private final MergeTable merges;
@@ -41,10 +42,6 @@ final class ByteLevelBpe {
                     + token + ", which is not in the vocabulary");
         }
         return id;
-    }
-
-    int mergeCount() {
-        return merges.size();
     }
 
     /** Appends the ids of piece {@code text[start, end)} to {@code out}. The piece holds no unpaired surrogate. */
@@ -147,7 +144,7 @@ final class ByteLevelBpe {
 
         void push(long entry) {
             if (heapSize == heap.length) {
-                heap = java.util.Arrays.copyOf(heap, heap.length * 2);
+                heap = Arrays.copyOf(heap, heap.length * 2);
             }
             int i = heapSize++;
             while (i > 0) {

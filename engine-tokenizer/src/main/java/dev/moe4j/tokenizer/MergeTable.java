@@ -61,8 +61,4 @@ final class MergeTable {
     int merged(int handle) {
         return (int) table[handle + 1];
     }
-
-    int size() {
-        return size;
-    }
 }

@@ -106,7 +106,8 @@ public final class Tokenizer {
     }
 
     /**
-     * Encodes text to token ids.
+     * Encodes text to token ids, exactly as Hugging Face's tokenizer for Qwen3 does. Unpaired surrogates (which
+     * only a Java string can hold) are encoded as U+FFFD, so they decode as U+FFFD, not as {@code '?'}.
      *
      * @param parseSpecial true: added tokens in the text ({@code <|im_start|>}, {@code <think>}) become their ids.
      *     False: all added tokens, special or not, are ordinary text — use it for untrusted input, so a user
@@ -157,9 +158,10 @@ public final class Tokenizer {
         for (int i = 0; i < text.length(); i++) {
             // Below U+0300 every character is NFC-stable and starts no composition, so most text skips the check.
             if (text.charAt(i) >= 0x300) {
-                return Normalizer.isNormalized(text, Normalizer.Form.NFC)
-                        ? text
-                        : Normalizer.normalize(text, Normalizer.Form.NFC);
+                String ordered = CombiningMarks.orderLongRuns(text); // else the JDK's NFC can be quadratic
+                return Normalizer.isNormalized(ordered, Normalizer.Form.NFC)
+                        ? ordered
+                        : Normalizer.normalize(ordered, Normalizer.Form.NFC);
             }
         }
         return text;

@@ -57,7 +57,9 @@ class ReferenceCasesTest {
         List<Case> cases = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) {
             String line = lines[i].strip();
-            int[] ids = line.isEmpty() ? new int[0] : Arrays.stream(line.split(" ")).mapToInt(Integer::parseInt).toArray();
+            int[] ids = line.isEmpty()
+                    ? new int[0]
+                    : Arrays.stream(line.split(" ")).mapToInt(Integer::parseInt).toArray();
             cases.add(new Case(texts.get(i), ids));
         }
         return cases;

@@ -76,7 +76,7 @@ class Utf8Test {
                     pending[pendingLength++] = bytes[fed++];
                 }
                 int consumed = Utf8.decode(pending, 0, pendingLength, false, streamed);
-                assert pendingLength - consumed <= 3 : "holds back at most an incomplete character";
+                assertTrue(pendingLength - consumed <= 3, "holds back at most an incomplete character");
                 System.arraycopy(pending, consumed, pending, 0, pendingLength - consumed);
                 pendingLength -= consumed;
             }
@@ -104,7 +104,7 @@ class Utf8Test {
             String text = Utf8.replaceLoneSurrogates(random.next());
             int n = Utf8.encode(text, 0, text.length(), buffer);
             assertArrayEquals(text.getBytes(StandardCharsets.UTF_8), Arrays.copyOf(buffer, n));
-            assert n <= Utf8.maxBytes(text.length());
+            assertTrue(n <= Utf8.maxBytes(text.length()));
         }
     }
 
