@@ -91,12 +91,14 @@ final class BF16Rows {
             out[r + 3] = sum3;
         }
         for (; r < rowEnd; r++) {
-            out[r] = dotRow(fs, ss, is, data, w.rowOffset(r), x, cols);
+            out[r] = dotRow(lanes, data, w.rowOffset(r), x, cols);
         }
     }
 
-    private static float dotRow(VectorSpecies<Float> fs, VectorSpecies<Short> ss, VectorSpecies<Integer> is,
-            MemorySegment data, long base, float[] x, int cols) {
+    private static float dotRow(Lanes lanes, MemorySegment data, long base, float[] x, int cols) {
+        VectorSpecies<Float> fs = lanes.floats();
+        VectorSpecies<Short> ss = lanes.shorts();
+        VectorSpecies<Integer> is = lanes.ints();
         int step = fs.length();
         FloatVector acc0 = FloatVector.zero(fs);
         FloatVector acc1 = acc0;

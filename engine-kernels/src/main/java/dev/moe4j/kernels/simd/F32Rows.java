@@ -58,11 +58,12 @@ final class F32Rows {
             out[r + 3] = sum3;
         }
         for (; r < rowEnd; r++) {
-            out[r] = dotRow(fs, data, w.rowOffset(r), x, cols);
+            out[r] = dotRow(lanes, data, w.rowOffset(r), x, cols);
         }
     }
 
-    private static float dotRow(VectorSpecies<Float> fs, MemorySegment data, long base, float[] x, int cols) {
+    private static float dotRow(Lanes lanes, MemorySegment data, long base, float[] x, int cols) {
+        VectorSpecies<Float> fs = lanes.floats();
         int step = fs.length();
         FloatVector acc0 = FloatVector.zero(fs);
         FloatVector acc1 = acc0;

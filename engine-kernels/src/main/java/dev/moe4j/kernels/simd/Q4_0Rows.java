@@ -29,7 +29,7 @@ final class Q4_0Rows {
 
     /** The high nibbles of {@code qs}, minus 8: weights j + 16. */
     private static ByteVector high(ByteVector qs) {
-        return qs.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+        return Q8_0Rows.highNibbles(qs).sub((byte) 8);
     }
 
     /** Row {@code row} widened into out[outOff, outOff + cols). */
@@ -50,6 +50,7 @@ final class Q4_0Rows {
                 ByteVector hi = high(qs);
                 Q8_0Rows.widen(lo, fs, 0).mul(d).intoArray(out, o + j);
                 Q8_0Rows.widen(hi, fs, 0).mul(d).intoArray(out, o + j + BLOCK / 2);
+                // 128-bit registers: the 8 loaded bytes fill a second vector of 4 floats
                 if (parts == 2) {
                     int i = o + j + fs.length();
                     Q8_0Rows.widen(lo, fs, 1).mul(d).intoArray(out, i);
@@ -68,76 +69,54 @@ final class Q4_0Rows {
         long rowBytes = w.rowBytes();
         int blocks = w.cols() / BLOCK;
         int r = rowStart;
-        // four rows per pass share each load of x; their sums are four independent FMA chains
-        for (; r + 4 <= rowEnd; r += 4) {
+        // two rows per pass share each load of x (four exceed C2's inlining budget with the nibble unpacking)
+        for (; r + 2 <= rowEnd; r += 2) {
             long base0 = w.rowOffset(r);
             long base1 = base0 + rowBytes;
-            long base2 = base1 + rowBytes;
-            long base3 = base2 + rowBytes;
             FloatVector acc0 = FloatVector.zero(fs);
             FloatVector acc1 = acc0;
-            FloatVector acc2 = acc0;
-            FloatVector acc3 = acc0;
             for (int block = 0; block < blocks; block++) {
                 long at = block * BLOCK_BYTES;
                 FloatVector sum0 = FloatVector.zero(fs);
                 FloatVector sum1 = sum0;
-                FloatVector sum2 = sum0;
-                FloatVector sum3 = sum0;
                 for (int j = 0; j < BLOCK / 2; j += bs.length()) {
                     ByteVector qs0 = ByteVector.fromMemorySegment(bs, data, base0 + at + 2 + j, LE);
                     ByteVector qs1 = ByteVector.fromMemorySegment(bs, data, base1 + at + 2 + j, LE);
-                    ByteVector qs2 = ByteVector.fromMemorySegment(bs, data, base2 + at + 2 + j, LE);
-                    ByteVector qs3 = ByteVector.fromMemorySegment(bs, data, base3 + at + 2 + j, LE);
                     ByteVector lo0 = low(qs0);
                     ByteVector lo1 = low(qs1);
-                    ByteVector lo2 = low(qs2);
-                    ByteVector lo3 = low(qs3);
                     ByteVector hi0 = high(qs0);
                     ByteVector hi1 = high(qs1);
-                    ByteVector hi2 = high(qs2);
-                    ByteVector hi3 = high(qs3);
                     int i = block * BLOCK + j;
                     FloatVector xLo = FloatVector.fromArray(fs, x, i);
                     FloatVector xHi = FloatVector.fromArray(fs, x, i + BLOCK / 2);
                     sum0 = Q8_0Rows.widen(lo0, fs, 0).fma(xLo, sum0);
                     sum1 = Q8_0Rows.widen(lo1, fs, 0).fma(xLo, sum1);
-                    sum2 = Q8_0Rows.widen(lo2, fs, 0).fma(xLo, sum2);
-                    sum3 = Q8_0Rows.widen(lo3, fs, 0).fma(xLo, sum3);
                     sum0 = Q8_0Rows.widen(hi0, fs, 0).fma(xHi, sum0);
                     sum1 = Q8_0Rows.widen(hi1, fs, 0).fma(xHi, sum1);
-                    sum2 = Q8_0Rows.widen(hi2, fs, 0).fma(xHi, sum2);
-                    sum3 = Q8_0Rows.widen(hi3, fs, 0).fma(xHi, sum3);
+                    // 128-bit registers: the 8 loaded bytes fill a second vector of 4 floats
                     if (parts == 2) {
                         xLo = FloatVector.fromArray(fs, x, i + fs.length());
                         xHi = FloatVector.fromArray(fs, x, i + fs.length() + BLOCK / 2);
                         sum0 = Q8_0Rows.widen(lo0, fs, 1).fma(xLo, sum0);
                         sum1 = Q8_0Rows.widen(lo1, fs, 1).fma(xLo, sum1);
-                        sum2 = Q8_0Rows.widen(lo2, fs, 1).fma(xLo, sum2);
-                        sum3 = Q8_0Rows.widen(lo3, fs, 1).fma(xLo, sum3);
                         sum0 = Q8_0Rows.widen(hi0, fs, 1).fma(xHi, sum0);
                         sum1 = Q8_0Rows.widen(hi1, fs, 1).fma(xHi, sum1);
-                        sum2 = Q8_0Rows.widen(hi2, fs, 1).fma(xHi, sum2);
-                        sum3 = Q8_0Rows.widen(hi3, fs, 1).fma(xHi, sum3);
                     }
                 }
                 acc0 = sum0.fma(FloatVector.broadcast(fs, half(data, base0 + at)), acc0);
                 acc1 = sum1.fma(FloatVector.broadcast(fs, half(data, base1 + at)), acc1);
-                acc2 = sum2.fma(FloatVector.broadcast(fs, half(data, base2 + at)), acc2);
-                acc3 = sum3.fma(FloatVector.broadcast(fs, half(data, base3 + at)), acc3);
             }
             out[r] = acc0.reduceLanes(VectorOperators.ADD);
             out[r + 1] = acc1.reduceLanes(VectorOperators.ADD);
-            out[r + 2] = acc2.reduceLanes(VectorOperators.ADD);
-            out[r + 3] = acc3.reduceLanes(VectorOperators.ADD);
         }
         for (; r < rowEnd; r++) {
-            out[r] = dotRow(fs, bs, data, w.rowOffset(r), x, blocks);
+            out[r] = dotRow(lanes, data, w.rowOffset(r), x, blocks);
         }
     }
 
-    private static float dotRow(VectorSpecies<Float> fs, VectorSpecies<Byte> bs, MemorySegment data, long base,
-            float[] x, int blocks) {
+    private static float dotRow(Lanes lanes, MemorySegment data, long base, float[] x, int blocks) {
+        VectorSpecies<Float> fs = lanes.floats();
+        VectorSpecies<Byte> bs = lanes.bytes();
         int parts = bs.length() / fs.length();
         FloatVector acc = FloatVector.zero(fs);
         for (int block = 0; block < blocks; block++) {
@@ -150,6 +129,7 @@ final class Q4_0Rows {
                 int i = block * BLOCK + j;
                 sum = Q8_0Rows.widen(lo, fs, 0).fma(FloatVector.fromArray(fs, x, i), sum);
                 sum = Q8_0Rows.widen(hi, fs, 0).fma(FloatVector.fromArray(fs, x, i + BLOCK / 2), sum);
+                // 128-bit registers: the 8 loaded bytes fill a second vector of 4 floats
                 if (parts == 2) {
                     i += fs.length();
                     sum = Q8_0Rows.widen(lo, fs, 1).fma(FloatVector.fromArray(fs, x, i), sum);

@@ -6,14 +6,19 @@ import static dev.moe4j.kernels.simd.Storage.i8;
 
 import dev.moe4j.kernels.Matrix;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Widening of Q6_K blocks ({@code uint8 ql[128]; uint8 qh[64]; int8 scales[16]; f16 d} for 256 weights, see
- * {@link dev.moe4j.kernels.quant.Q6_K}), bit for bit as the scalar dequantiser: w = (d·scale)·(q − 32).
+ * Mat-vec and widening over Q6_K blocks ({@code uint8 ql[128]; uint8 qh[64]; int8 scales[16]; f16 d} for 256 weights, see
+ * {@link dev.moe4j.kernels.quant.Q6_K}), bit for bit as the scalar dequantiser: w = (d·scale)·(q − 32). Each half
+ * of 128 weights takes its quants' low 4 bits from 64 bytes of ql (quarters 0 and 1 from the low nibbles of
+ * ql[0, 32) and ql[32, 64), quarters 2 and 3 from their high nibbles) and their top 2 bits from the 32 bytes of
+ * qh (bits 2k and 2k + 1 for quarter k).
  */
 final class Q6_KRows {
 
@@ -24,55 +29,126 @@ final class Q6_KRows {
 
     /** Row {@code row} widened into out[outOff, outOff + cols). */
     static void widen(Lanes lanes, Matrix w, int row, float[] out, int outOff) {
-        VectorSpecies<Float> fs = lanes.floats();
-        VectorSpecies<Byte> bs = lanes.bytes();
-        int parts = bs.length() / fs.length();
         MemorySegment data = w.data();
         long base = w.rowOffset(row);
         int blocks = w.cols() / BLOCK;
         for (int block = 0; block < blocks; block++) {
             long at = base + block * BLOCK_BYTES;
             float d = half(data, at + 208);
-            // two halves of 128 weights, each from 64 bytes of ql, 32 of qh and 8 scales
             for (int half = 0; half < 2; half++) {
                 long ql = at + 64L * half;
                 long qh = at + 128 + 32L * half;
                 long sc = at + 192 + 8L * half;
                 int o = outOff + block * BLOCK + 128 * half;
-                // a load of at most 16 bytes stays inside one 16-weight sub-block: one scale per quarter
-                for (int l = 0; l < 32; l += bs.length()) {
-                    int sub = l / 16;
-                    ByteVector low0 = ByteVector.fromMemorySegment(bs, data, ql + l, LE);
-                    ByteVector low32 = ByteVector.fromMemorySegment(bs, data, ql + 32 + l, LE);
-                    ByteVector high = ByteVector.fromMemorySegment(bs, data, qh + l, LE);
-                    ByteVector q1 = quant(low0.and((byte) 0x0F), high, 0);
-                    ByteVector q2 = quant(low32.and((byte) 0x0F), high, 2);
-                    ByteVector q3 = quant(low0.lanewise(VectorOperators.LSHR, 4), high, 4);
-                    ByteVector q4 = quant(low32.lanewise(VectorOperators.LSHR, 4), high, 6);
-                    float s1 = d * i8(data, sc + sub);
-                    float s2 = d * i8(data, sc + sub + 2);
-                    float s3 = d * i8(data, sc + sub + 4);
-                    float s4 = d * i8(data, sc + sub + 6);
-                    int i = o + l;
-                    Q8_0Rows.widen(q1, fs, 0).mul(s1).intoArray(out, i);
-                    Q8_0Rows.widen(q2, fs, 0).mul(s2).intoArray(out, i + 32);
-                    Q8_0Rows.widen(q3, fs, 0).mul(s3).intoArray(out, i + 64);
-                    Q8_0Rows.widen(q4, fs, 0).mul(s4).intoArray(out, i + 96);
-                    if (parts == 2) {
-                        i += fs.length();
-                        Q8_0Rows.widen(q1, fs, 1).mul(s1).intoArray(out, i);
-                        Q8_0Rows.widen(q2, fs, 1).mul(s2).intoArray(out, i + 32);
-                        Q8_0Rows.widen(q3, fs, 1).mul(s3).intoArray(out, i + 64);
-                        Q8_0Rows.widen(q4, fs, 1).mul(s4).intoArray(out, i + 96);
-                    }
-                }
+                // quarters in two calls: all four in one method exceed C2's inlining budget
+                widenQuarters(lanes, data, ql, qh, sc, d, false, out, o);
+                widenQuarters(lanes, data, ql, qh, sc, d, true, out, o + 64);
             }
         }
     }
 
-    /** Four low bits and the two high bits at {@code shift} of {@code high}, minus 32. */
-    private static ByteVector quant(ByteVector low, ByteVector high, int shift) {
-        ByteVector top = high.lanewise(VectorOperators.LSHR, shift).and((byte) 3).lanewise(VectorOperators.LSHL, 4);
-        return low.or(top).sub((byte) 32);
+    /** out[r] = w[r]·x for r in [rowStart, rowEnd), widening in registers. */
+    static void matvec(Lanes lanes, float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
+        MemorySegment data = w.data();
+        int blocks = w.cols() / BLOCK;
+        // the running sums, handed between the two halves of the work through memory, not as a vector argument
+        float[] sums = new float[lanes.floats().length()];
+        for (int r = rowStart; r < rowEnd; r++) {
+            Arrays.fill(sums, 0f);
+            long base = w.rowOffset(r);
+            for (int block = 0; block < blocks; block++) {
+                long at = base + block * BLOCK_BYTES;
+                float d = half(data, at + 208);
+                for (int half = 0; half < 2; half++) {
+                    long ql = at + 64L * half;
+                    long qh = at + 128 + 32L * half;
+                    long sc = at + 192 + 8L * half;
+                    int xOff = block * BLOCK + 128 * half;
+                    dotQuarters(lanes, data, ql, qh, sc, d, false, x, xOff, sums);
+                    dotQuarters(lanes, data, ql, qh, sc, d, true, x, xOff + 64, sums);
+                }
+            }
+            float sum = 0;
+            for (float s : sums) {
+                sum += s;
+            }
+            out[r] = sum;
+        }
+    }
+
+    /** As {@link #widenQuarters}, but adds the weights' products with x[xOff, xOff + 64) into sums. */
+    private static void dotQuarters(Lanes lanes, MemorySegment data, long ql, long qh, long sc, float d,
+            boolean highNibbles, float[] x, int xOff, float[] sums) {
+        VectorSpecies<Float> fs = lanes.floats();
+        VectorSpecies<Byte> bs = lanes.bytes();
+        int parts = bs.length() / fs.length();
+        int shift = highNibbles ? 4 : 0;
+        int firstScale = highNibbles ? 4 : 0;
+        FloatVector acc = FloatVector.fromArray(fs, sums, 0);
+        for (int l = 0; l < 32; l += bs.length()) {
+            int sub = l / 16;
+            ByteVector lowA = ByteVector.fromMemorySegment(bs, data, ql + l, LE);
+            ByteVector lowB = ByteVector.fromMemorySegment(bs, data, ql + 32 + l, LE);
+            ByteVector high = ByteVector.fromMemorySegment(bs, data, qh + l, LE);
+            IntVector highBits = high.reinterpretAsInts().lanewise(VectorOperators.LSHR, shift);
+            ByteVector topA = highBits.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30);
+            ByteVector topB = highBits.lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30);
+            ByteVector qa = nibbles(lowA, shift).or(topA).sub((byte) 32);
+            ByteVector qb = nibbles(lowB, shift).or(topB).sub((byte) 32);
+            float sa = d * i8(data, sc + sub + firstScale);
+            float sb = d * i8(data, sc + sub + firstScale + 2);
+            int i = xOff + l;
+            acc = Q8_0Rows.widen(qa, fs, 0).mul(sa).fma(FloatVector.fromArray(fs, x, i), acc);
+            acc = Q8_0Rows.widen(qb, fs, 0).mul(sb).fma(FloatVector.fromArray(fs, x, i + 32), acc);
+            // 128-bit registers: the 8 loaded bytes fill a second vector of 4 floats
+            if (parts == 2) {
+                i += fs.length();
+                acc = Q8_0Rows.widen(qa, fs, 1).mul(sa).fma(FloatVector.fromArray(fs, x, i), acc);
+                acc = Q8_0Rows.widen(qb, fs, 1).mul(sb).fma(FloatVector.fromArray(fs, x, i + 32), acc);
+            }
+        }
+        acc.intoArray(sums, 0);
+    }
+
+    /**
+     * Quarters 0 and 1 (low nibbles of ql) or 2 and 3 ({@code highNibbles}) of one half, into out[o, o + 64).
+     * A load of at most 16 bytes stays inside one 16-weight sub-block, so it has one scale.
+     */
+    private static void widenQuarters(Lanes lanes, MemorySegment data, long ql, long qh, long sc, float d,
+            boolean highNibbles, float[] out, int o) {
+        VectorSpecies<Float> fs = lanes.floats();
+        VectorSpecies<Byte> bs = lanes.bytes();
+        int parts = bs.length() / fs.length();
+        int shift = highNibbles ? 4 : 0;
+        int firstScale = highNibbles ? 4 : 0;
+        for (int l = 0; l < 32; l += bs.length()) {
+            int sub = l / 16;
+            ByteVector lowA = ByteVector.fromMemorySegment(bs, data, ql + l, LE);
+            ByteVector lowB = ByteVector.fromMemorySegment(bs, data, ql + 32 + l, LE);
+            ByteVector high = ByteVector.fromMemorySegment(bs, data, qh + l, LE);
+            IntVector highBits = high.reinterpretAsInts().lanewise(VectorOperators.LSHR, shift);
+            ByteVector topA = highBits.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30);
+            ByteVector topB = highBits.lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30);
+            ByteVector qa = nibbles(lowA, shift).or(topA).sub((byte) 32);
+            ByteVector qb = nibbles(lowB, shift).or(topB).sub((byte) 32);
+            float sa = d * i8(data, sc + sub + firstScale);
+            float sb = d * i8(data, sc + sub + firstScale + 2);
+            Q8_0Rows.widen(qa, fs, 0).mul(sa).intoArray(out, o + l);
+            Q8_0Rows.widen(qb, fs, 0).mul(sb).intoArray(out, o + l + 32);
+            // 128-bit registers: the 8 loaded bytes fill a second vector of 4 floats
+            if (parts == 2) {
+                int i = o + l + fs.length();
+                Q8_0Rows.widen(qa, fs, 1).mul(sa).intoArray(out, i);
+                Q8_0Rows.widen(qb, fs, 1).mul(sb).intoArray(out, i + 32);
+            }
+        }
+    }
+
+    /**
+     * The nibble at bit {@code shift} (0 or 4) of each byte. Here and for the high bits, lanes are shifted as ints
+     * and masked per byte: x86 has no byte shift, and the bits that cross bytes are masked off.
+     */
+    private static ByteVector nibbles(ByteVector q, int shift) {
+        return q.reinterpretAsInts().lanewise(VectorOperators.LSHR, shift).reinterpretAsBytes().and((byte) 0x0F);
     }
 }

@@ -36,6 +36,7 @@ final class Q8_0Rows {
             for (int j = 0; j < BLOCK; j += bs.length()) {
                 ByteVector q = ByteVector.fromMemorySegment(bs, data, at + 2 + j, LE);
                 widen(q, fs, 0).mul(d).intoArray(out, o + j);
+                // 128-bit registers: the 8 loaded bytes fill a second vector of 4 floats
                 if (parts == 2) {
                     widen(q, fs, 1).mul(d).intoArray(out, o + j + fs.length());
                 }
@@ -78,6 +79,7 @@ final class Q8_0Rows {
                     sum1 = widen(q1, fs, 0).fma(xv, sum1);
                     sum2 = widen(q2, fs, 0).fma(xv, sum2);
                     sum3 = widen(q3, fs, 0).fma(xv, sum3);
+                    // 128-bit registers: the 8 loaded bytes fill a second vector of 4 floats
                     if (parts == 2) {
                         xv = FloatVector.fromArray(fs, x, block * BLOCK + j + fs.length());
                         sum0 = widen(q0, fs, 1).fma(xv, sum0);
@@ -97,12 +99,13 @@ final class Q8_0Rows {
             out[r + 3] = acc3.reduceLanes(VectorOperators.ADD);
         }
         for (; r < rowEnd; r++) {
-            out[r] = dotRow(fs, bs, data, w.rowOffset(r), x, blocks);
+            out[r] = dotRow(lanes, data, w.rowOffset(r), x, blocks);
         }
     }
 
-    private static float dotRow(VectorSpecies<Float> fs, VectorSpecies<Byte> bs, MemorySegment data, long base,
-            float[] x, int blocks) {
+    private static float dotRow(Lanes lanes, MemorySegment data, long base, float[] x, int blocks) {
+        VectorSpecies<Float> fs = lanes.floats();
+        VectorSpecies<Byte> bs = lanes.bytes();
         int parts = bs.length() / fs.length();
         FloatVector acc = FloatVector.zero(fs);
         for (int block = 0; block < blocks; block++) {
@@ -111,6 +114,7 @@ final class Q8_0Rows {
             for (int j = 0; j < BLOCK; j += bs.length()) {
                 ByteVector q = ByteVector.fromMemorySegment(bs, data, at + 2 + j, LE);
                 sum = widen(q, fs, 0).fma(FloatVector.fromArray(fs, x, block * BLOCK + j), sum);
+                // 128-bit registers: the 8 loaded bytes fill a second vector of 4 floats
                 if (parts == 2) {
                     sum = widen(q, fs, 1).fma(FloatVector.fromArray(fs, x, block * BLOCK + j + fs.length()), sum);
                 }
@@ -118,6 +122,14 @@ final class Q8_0Rows {
             acc = sum.fma(FloatVector.broadcast(fs, half(data, at)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * The high nibble of each byte of {@code q}, as a byte. x86 has no byte shift (C2 widens, shifts and narrows), so
+     * the lanes are shifted as ints and each byte masked: the bits that cross from the next byte are masked off.
+     */
+    static ByteVector highNibbles(ByteVector q) {
+        return q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
     }
 
     /**

@@ -6,9 +6,10 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Products over weights widened to F32 first. With several tokens, a tile of four weight rows is widened once into
- * a scratch array and multiplied with every token, three tokens at a time: the 4×3 sums stay in registers, and
- * each pass loads 4 + 3 vectors for 12 FMAs, so the loop is bound by FMAs rather than loads.
+ * Products with several tokens, over weights widened to F32 first. A tile of four weight rows is widened once into
+ * a scratch array and multiplied with every token, three tokens at a time; the 4×3 sums stay in registers and each
+ * pass loads 4 + 3 vectors for 12 FMAs, so the loop is bound by FMAs, not loads. (Blocking the columns for L1, or
+ * 16-row blocks sharing each group of tokens, measured no faster.)
  */
 final class TileMatmul {
 
@@ -27,19 +28,9 @@ final class TileMatmul {
                 VectorKernels.widenRow(lanes, w, row + i, tile, i * cols);
             }
             for (int token = 0; token < nTokens; token += TOKENS) {
-                multiplyTile(lanes.floats(), out, w.rows(), tile, tileRows, row, x, cols, token,
+                multiplyTile(lanes, out, w.rows(), tile, tileRows, row, x, cols, token,
                         Math.min(TOKENS, nTokens - token));
             }
-        }
-    }
-
-    /** out[r] = w[r]·x, one widened row at a time: for formats without a fused mat-vec. */
-    static void matvec(Lanes lanes, float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
-        int cols = w.cols();
-        float[] row = new float[cols];
-        for (int r = rowStart; r < rowEnd; r++) {
-            VectorKernels.widenRow(lanes, w, r, row, 0);
-            out[r] = ActivationKernels.dot(lanes, row, 0, x, 0, cols);
         }
     }
 
@@ -47,8 +38,9 @@ final class TileMatmul {
      * Sums tile rows [0, tileRows) against tokens [token, token + tileTokens). Missing rows (stale scratch) and
      * missing tokens (a repeat of the last one) are computed like the others but never stored.
      */
-    private static void multiplyTile(VectorSpecies<Float> fs, float[] out, int rows, float[] tile, int tileRows,
-            int row, float[] x, int cols, int token, int tileTokens) {
+    private static void multiplyTile(Lanes lanes, float[] out, int rows, float[] tile, int tileRows, int row,
+            float[] x, int cols, int token, int tileTokens) {
+        VectorSpecies<Float> fs = lanes.floats();
         int x0 = token * cols;
         int x1 = (token + Math.min(1, tileTokens - 1)) * cols;
         int x2 = (token + Math.min(2, tileTokens - 1)) * cols;

@@ -7,8 +7,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * The Vector API twin of {@link dev.moe4j.kernels.ScalarKernels}, at one register width. Stateless and shared by
  * all threads: scratch arrays are allocated per call. With one token a product is a mat-vec that reads the weights
- * in their stored type (fused for F32, F16, BF16, Q8_0 and Q4_0; widened row by row for the K-quants); with several
- * tokens each weight row is widened once and multiplied with every token ({@link TileMatmul}).
+ * in their stored type and widens them in registers (one class per type); with several tokens each weight row is
+ * widened once into scratch and multiplied with every token ({@link TileMatmul}).
  */
 public final class VectorKernels implements KernelProvider {
 
@@ -82,7 +82,8 @@ public final class VectorKernels implements KernelProvider {
             case BF16 -> BF16Rows.matvec(lanes, out, w, x, rowStart, rowEnd);
             case Q8_0 -> Q8_0Rows.matvec(lanes, out, w, x, rowStart, rowEnd);
             case Q4_0 -> Q4_0Rows.matvec(lanes, out, w, x, rowStart, rowEnd);
-            default -> TileMatmul.matvec(lanes, out, w, x, rowStart, rowEnd);
+            case Q4_K -> Q4_KRows.matvec(lanes, out, w, x, rowStart, rowEnd);
+            case Q6_K -> Q6_KRows.matvec(lanes, out, w, x, rowStart, rowEnd);
         }
     }
 

@@ -1,0 +1,195 @@
+package dev.moe4j.kernels;
+
+import static dev.moe4j.kernels.TestMatrices.floats;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.moe4j.kernels.simd.VectorKernels;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Every activation kernel of {@link VectorKernels}, at each forced register width, against its scalar twin, over
+ * odd sizes (vector body, scalar tail, both, neither) and non-zero offsets.
+ */
+class TwinKernelsTest {
+
+    static final int[] SIZES = {1, 3, 31, 33, 127, 1021, 4099};
+
+    /*
+     * Sums of n terms: both twins round every partial sum to float, in different orders. Their difference is
+     * below n·2^-24·Σ|terms| in the worst case and about √n·2^-24·Σ|terms| for terms of random sign; 1e-5·Σ|terms|
+     * covers the random case up to n ≈ 25 000 with margin, while one wrong or missing term of average size
+     * (Σ|terms|/n, 2.4e-4·Σ|terms| at n = 4099) is far above it.
+     */
+    static final double SUM_TOLERANCE = 1e-5;
+
+    /*
+     * Results normalised by a sum of positive terms (rmsNorm, softmax): the sum's relative error is about
+     * √n·2^-24 (4e-6 at n = 4099), plus an ulp or two of exp in softmax; so 1e-5 relative.
+     */
+    static final double NORMALISED_TOLERANCE = 1e-5;
+
+    private static final KernelProvider SCALAR = ScalarKernels.INSTANCE;
+
+    @Test
+    void rejectsUnsupportedWidth() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new VectorKernels(100));
+        assertTrue(e.getMessage().contains("100"), e.getMessage());
+        assertEquals("vector(256-bit)", new VectorKernels(256).name());
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {128, 256, 512})
+    void dot(int bits) {
+        KernelProvider vector = new VectorKernels(bits);
+        Random random = new Random(1);
+        for (int n : SIZES) {
+            float[] a = floats(random, n + 5);
+            float[] b = floats(random, n + 2);
+            double terms = 0;
+            for (int i = 0; i < n; i++) {
+                terms += Math.abs((double) a[5 + i] * b[2 + i]);
+            }
+            assertEquals(SCALAR.dot(a, 5, b, 2, n), vector.dot(a, 5, b, 2, n), SUM_TOLERANCE * terms, "n=" + n);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {128, 256, 512})
+    void axpy(int bits) {
+        KernelProvider vector = new VectorKernels(bits);
+        Random random = new Random(2);
+        for (int n : SIZES) {
+            float[] x = floats(random, n + 1);
+            float[] y = floats(random, n + 3);
+            float[] expected = y.clone();
+            SCALAR.axpy(expected, 3, 0.75f, x, 1, n);
+            vector.axpy(y, 3, 0.75f, x, 1, n);
+            // a fused multiply-add against a rounded product and sum: at most one rounding of the sum apart
+            for (int i = 0; i < n + 3; i++) {
+                assertEquals(expected[i], y[i], 2 * Math.ulp(Math.abs(expected[i]) + 1f), "n=" + n + " i=" + i);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {128, 256, 512})
+    void scale(int bits) {
+        KernelProvider vector = new VectorKernels(bits);
+        Random random = new Random(3);
+        for (int n : SIZES) {
+            float[] x = floats(random, n + 4);
+            float[] expected = x.clone();
+            SCALAR.scale(expected, 4, -1.5f, n);
+            vector.scale(x, 4, -1.5f, n);
+            assertArrayEquals(expected, x, "n=" + n);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {128, 256, 512})
+    void rmsNorm(int bits) {
+        KernelProvider vector = new VectorKernels(bits);
+        Random random = new Random(4);
+        for (int n : SIZES) {
+            float[] x = floats(random, n + 2);
+            float[] weight = floats(random, n);
+            float[] expected = new float[n + 1];
+            float[] actual = new float[n + 1];
+            SCALAR.rmsNorm(expected, 1, x, 2, weight, n, 1e-6f);
+            vector.rmsNorm(actual, 1, x, 2, weight, n, 1e-6f);
+            assertRelative(expected, actual, NORMALISED_TOLERANCE, "n=" + n);
+            // in place: out aliases x
+            float[] inPlace = x.clone();
+            vector.rmsNorm(inPlace, 2, inPlace, 2, weight, n, 1e-6f);
+            for (int i = 0; i < n; i++) {
+                assertEquals(actual[1 + i], inPlace[2 + i], "in place, n=" + n + " i=" + i);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {128, 256, 512})
+    void softmax(int bits) {
+        KernelProvider vector = new VectorKernels(bits);
+        Random random = new Random(5);
+        for (int n : SIZES) {
+            // logits up to ±40: exp of the unshifted values would overflow
+            float[] x = floats(random, n + 3);
+            for (int i = 0; i < x.length; i++) {
+                x[i] *= 40;
+            }
+            float[] expected = x.clone();
+            SCALAR.softmax(expected, 3, n);
+            vector.softmax(x, 3, n);
+            assertRelative(expected, x, NORMALISED_TOLERANCE, "n=" + n);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {128, 256, 512})
+    void softmaxOfMaskedScores(int bits) {
+        KernelProvider vector = new VectorKernels(bits);
+        float[] x = new float[37];
+        java.util.Arrays.fill(x, Float.NEGATIVE_INFINITY);
+        x[5] = 2f;
+        x[33] = 2f;
+        vector.softmax(x, 0, x.length);
+        for (int i = 0; i < x.length; i++) {
+            assertEquals(i == 5 || i == 33 ? 0.5f : 0f, x[i], "i=" + i);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {128, 256, 512})
+    void siluMul(int bits) {
+        KernelProvider vector = new VectorKernels(bits);
+        Random random = new Random(6);
+        for (int n : SIZES) {
+            float[] gate = floats(random, n + 1);
+            for (int i = 0; i < gate.length; i++) {
+                gate[i] *= 20;
+            }
+            float[] up = floats(random, n + 2);
+            float[] expected = gate.clone();
+            SCALAR.siluMul(expected, 1, up, 2, n);
+            vector.siluMul(gate, 1, up, 2, n);
+            // exp within an ulp or two, then a divide and a multiply: a few ulps
+            assertRelative(expected, gate, 1e-6, "n=" + n);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {128, 256, 512})
+    void rope(int bits) {
+        KernelProvider vector = new VectorKernels(bits);
+        Random random = new Random(7);
+        for (int n : SIZES) {
+            int headDim = 2 * n;
+            int nHeads = 3;
+            float[] x = floats(random, nHeads * headDim + 4);
+            float[] cos = floats(random, n);
+            float[] sin = floats(random, n);
+            float[] expected = x.clone();
+            SCALAR.rope(expected, 4, nHeads, headDim, cos, sin);
+            vector.rope(x, 4, nHeads, headDim, cos, sin);
+            // the same operations in the same order
+            assertArrayEquals(expected, x, "headDim=" + headDim);
+        }
+    }
+
+    /** |expected − actual| ≤ tolerance·|expected| (plus the smallest normal, for zeros). */
+    static void assertRelative(float[] expected, float[] actual, double tolerance, String what) {
+        assertEquals(expected.length, actual.length, what);
+        for (int i = 0; i < expected.length; i++) {
+            int index = i;
+            assertEquals(expected[i], actual[i], tolerance * Math.abs(expected[i]) + Float.MIN_NORMAL,
+                    () -> what + " i=" + index);
+        }
+    }
+}

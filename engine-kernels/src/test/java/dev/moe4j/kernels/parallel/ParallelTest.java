@@ -1,0 +1,85 @@
+package dev.moe4j.kernels.parallel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+
+class ParallelTest {
+
+    @Test
+    void coversTheRangeExactlyOnceInContiguousChunks() {
+        for (int threads : new int[] {1, 2, 3, 8}) {
+            Parallel parallel = new Parallel(threads);
+            for (int n : new int[] {0, 1, 2, 3, 7, 100, 1001}) {
+                for (int minChunk : new int[] {0, 1, 2, 10, 1000}) {
+                    AtomicIntegerArray seen = new AtomicIntegerArray(Math.max(n, 1));
+                    AtomicInteger chunks = new AtomicInteger();
+                    parallel.forRange(n, minChunk, (start, end) -> {
+                        assertTrue(0 <= start && start < end && end <= n, start + ".." + end);
+                        chunks.incrementAndGet();
+                        for (int i = start; i < end; i++) {
+                            seen.incrementAndGet(i);
+                        }
+                    });
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(1, seen.get(i), "threads=" + threads + " n=" + n + " minChunk=" + minChunk);
+                    }
+                    assertTrue(chunks.get() <= threads, "more chunks than threads");
+                    if (n > 0 && n < 2 * Math.max(1, minChunk)) {
+                        assertEquals(1, chunks.get(), "a range below two chunks stays on the caller");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void propagatesAnExceptionFromAnyChunk() {
+        Parallel parallel = new Parallel(4);
+        IllegalStateException worker = assertThrows(IllegalStateException.class,
+                () -> parallel.forRange(100, 1, (start, end) -> {
+                    if (start > 0 && end == 100) {
+                        throw new IllegalStateException("worker chunk");
+                    }
+                }));
+        assertEquals("worker chunk", worker.getMessage());
+        IllegalArgumentException caller = assertThrows(IllegalArgumentException.class,
+                () -> parallel.forRange(100, 1, (start, end) -> {
+                    if (start == 0) {
+                        throw new IllegalArgumentException("caller chunk");
+                    }
+                }));
+        assertEquals("caller chunk", caller.getMessage());
+        AssertionError error = new AssertionError("an error");
+        assertSame(error, assertThrows(AssertionError.class, () -> parallel.forRange(100, 1, (start, end) -> {
+            throw error;
+        })));
+    }
+
+    @Test
+    void waitsForEveryChunkBeforeReturning() {
+        Parallel parallel = new Parallel(3);
+        AtomicInteger done = new AtomicInteger();
+        parallel.forRange(3, 1, (start, end) -> {
+            if (start > 0) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            done.incrementAndGet();
+        });
+        assertEquals(3, done.get());
+    }
+
+    @Test
+    void rejectsFewerThanOneThread() {
+        assertThrows(IllegalArgumentException.class, () -> new Parallel(0));
+    }
+}
