@@ -31,7 +31,7 @@ public final class Parallel {
         this.threads = threads;
         AtomicInteger counter = new AtomicInteger();
         ThreadFactory factory = r -> {
-            Thread t = new Thread(r, "moe4j-worker-" + counter.incrementAndGet());
+            Thread t = new Worker(r, "moe4j-worker-" + counter.incrementAndGet());
             t.setDaemon(true);
             return t;
         };
@@ -59,6 +59,13 @@ public final class Parallel {
         return Runtime.getRuntime().availableProcessors();
     }
 
+    /** Pool threads, so nested parallel loops can be recognised. */
+    private static final class Worker extends Thread {
+        Worker(Runnable r, String name) {
+            super(r, name);
+        }
+    }
+
     public int threads() {
         return threads;
     }
@@ -72,7 +79,8 @@ public final class Parallel {
             return;
         }
         int chunks = Math.min(threads, Math.max(1, n / Math.max(1, minChunk)));
-        if (chunks == 1 || pool == null) {
+        // a task already running on a worker runs nested loops itself: queuing them behind it could deadlock
+        if (chunks == 1 || pool == null || Thread.currentThread() instanceof Worker) {
             task.run(0, n);
             return;
         }

@@ -82,4 +82,18 @@ class ParallelTest {
     void rejectsFewerThanOneThread() {
         assertThrows(IllegalArgumentException.class, () -> new Parallel(0));
     }
+
+    @org.junit.jupiter.api.Test
+    void nestedLoopsOnWorkersDoNotDeadlock() throws Exception {
+        Parallel parallel = new Parallel(2);
+        java.util.concurrent.atomic.AtomicInteger cells = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CompletableFuture<Void> done = java.util.concurrent.CompletableFuture.runAsync(() ->
+                parallel.forRange(8, 1, (s, e) -> {
+                    for (int i = s; i < e; i++) {
+                        parallel.forRange(100, 1, (s2, e2) -> cells.addAndGet(e2 - s2));
+                    }
+                }));
+        done.get(20, java.util.concurrent.TimeUnit.SECONDS);
+        org.junit.jupiter.api.Assertions.assertEquals(800, cells.get());
+    }
 }
