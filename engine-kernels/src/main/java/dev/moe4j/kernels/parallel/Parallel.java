@@ -1,15 +1,17 @@
 package dev.moe4j.kernels.parallel;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The one thread pool of the kernels and its parallel-for. Work is split into at most one contiguous chunk
- * per thread; the calling thread runs the first chunk itself, so a pool of one thread never hands off.
- * Threads are daemons: an embedding application never has to shut it down.
+ * The one thread pool of the kernels and its parallel-for. A decode step hands the pool a few hundred small loops,
+ * so the hand-off must cost microseconds: workers spin briefly on a job counter before parking, and the calling
+ * thread runs the first chunk itself and spins for the rest. One loop runs at a time; a loop started while another
+ * runs (from a second thread, or nested inside a chunk) runs on its caller's thread alone. Threads are daemons: an
+ * embedding application never has to shut the pool down.
  */
 public final class Parallel {
 
@@ -19,23 +21,32 @@ public final class Parallel {
         void run(int start, int end);
     }
 
+    /** How long an idle worker spins before it parks. */
+    private static final long SPIN_NANOS = 200_000;
+
     private static final Parallel DEFAULT = new Parallel(defaultThreads());
 
     private final int threads;
-    private final ExecutorService pool;
+    private final Worker[] workers;
+    private final ReentrantLock running = new ReentrantLock();
+    private final AtomicLong epoch = new AtomicLong();
+    private final AtomicInteger remaining = new AtomicInteger();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    // the current loop; published by the volatile write of epoch
+    private RangeTask task;
+    private int size;
+    private int chunks;
 
     public Parallel(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, was " + threads);
         }
         this.threads = threads;
-        AtomicInteger counter = new AtomicInteger();
-        ThreadFactory factory = r -> {
-            Thread t = new Worker(r, "moe4j-worker-" + counter.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
-        this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads - 1, factory);
+        this.workers = new Worker[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = new Worker(i + 1);
+            workers[i].start();
+        }
     }
 
     /** The shared pool: {@code -Dmoe4j.threads=N}, else the available processors. */
@@ -52,18 +63,11 @@ public final class Parallel {
                     return n;
                 }
             } catch (NumberFormatException ignored) {
-                // fall through to the machine default, as for values < 1
+                // reported below, as for values < 1
             }
             throw new IllegalArgumentException("-Dmoe4j.threads must be a positive integer, was '" + prop + "'");
         }
         return Runtime.getRuntime().availableProcessors();
-    }
-
-    /** Pool threads, so nested parallel loops can be recognised. */
-    private static final class Worker extends Thread {
-        Worker(Runnable r, String name) {
-            super(r, name);
-        }
     }
 
     public int threads() {
@@ -71,51 +75,95 @@ public final class Parallel {
     }
 
     /**
-     * Runs {@code task} over [0, n), split into contiguous chunks of at least {@code minChunk} indices (so that
-     * tiny loops stay on the calling thread), and returns when all chunks are done. Exceptions propagate.
+     * Runs {@code task} over [0, n), split into at most one contiguous chunk per thread of at least
+     * {@code minChunk} indices (so that tiny loops stay on the calling thread), and returns when all chunks are
+     * done. The first exception thrown by any chunk is rethrown.
      */
     public void forRange(int n, int minChunk, RangeTask task) {
         if (n <= 0) {
             return;
         }
         int chunks = Math.min(threads, Math.max(1, n / Math.max(1, minChunk)));
-        // a task already running on a worker runs nested loops itself: queuing them behind it could deadlock
-        if (chunks == 1 || pool == null || Thread.currentThread() instanceof Worker) {
+        if (chunks == 1 || Thread.currentThread() instanceof Worker || !running.tryLock()) {
             task.run(0, n);
             return;
         }
-        Future<?>[] futures = new Future<?>[chunks - 1];
-        for (int c = 1; c < chunks; c++) {
-            int start = (int) ((long) n * c / chunks);
-            int end = (int) ((long) n * (c + 1) / chunks);
-            futures[c - 1] = pool.submit(() -> task.run(start, end));
-        }
-        Throwable failure = null;
         try {
-            task.run(0, (int) ((long) n / chunks));
-        } catch (Throwable t) {
-            failure = t;
-        }
-        for (Future<?> f : futures) {
-            try {
-                f.get();
-            } catch (java.util.concurrent.ExecutionException e) {
-                if (failure == null) {
-                    failure = e.getCause();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                if (failure == null) {
-                    failure = e;
+            this.task = task;
+            this.size = n;
+            this.chunks = chunks;
+            failure.set(null);
+            remaining.set(workers.length);
+            epoch.incrementAndGet();
+            for (Worker w : workers) {
+                if (w.parked) {
+                    LockSupport.unpark(w);
                 }
             }
+            try {
+                task.run(0, bound(n, 0, chunks));
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            }
+            while (remaining.get() != 0) {
+                Thread.onSpinWait();
+            }
+            this.task = null;
+            Throwable t = failure.get();
+            if (t instanceof RuntimeException re) {
+                throw re;
+            } else if (t instanceof Error err) {
+                throw err;
+            } else if (t != null) {
+                throw new IllegalStateException("parallel task failed", t);
+            }
+        } finally {
+            running.unlock();
         }
-        if (failure instanceof RuntimeException re) {
-            throw re;
-        } else if (failure instanceof Error err) {
-            throw err;
-        } else if (failure != null) {
-            throw new IllegalStateException("parallel task failed", failure);
+    }
+
+    private static int bound(int n, int chunk, int chunks) {
+        return (int) ((long) n * (chunk + 1) / chunks);
+    }
+
+    /** Pool thread {@code index} (1-based: the caller is chunk 0) runs chunk {@code index} of every loop. */
+    private final class Worker extends Thread {
+        private final int index;
+        volatile boolean parked;
+
+        Worker(int index) {
+            super("moe4j-worker-" + index);
+            this.index = index;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            long seen = epoch.get();
+            while (true) {
+                long spinStart = System.nanoTime();
+                long now;
+                while ((now = epoch.get()) == seen) {
+                    if (System.nanoTime() - spinStart < SPIN_NANOS) {
+                        Thread.onSpinWait();
+                    } else {
+                        parked = true;
+                        if (epoch.get() == seen) {
+                            LockSupport.park(this);
+                        }
+                        parked = false;
+                    }
+                }
+                seen = now;
+                if (index < chunks) {
+                    try {
+                        task.run((int) ((long) size * index / chunks), bound(size, index, chunks));
+                    } catch (Throwable t) {
+                        failure.compareAndSet(null, t);
+                    }
+                }
+                remaining.decrementAndGet();
+            }
         }
     }
 }
