@@ -22,7 +22,7 @@ public final class Parallel {
     }
 
     /** How long an idle worker spins before it parks. */
-    private static final long SPIN_NANOS = 200_000;
+    private static final long SPIN_NANOS = 30_000;
 
     private static final Parallel DEFAULT = new Parallel(defaultThreads());
 
@@ -84,7 +84,8 @@ public final class Parallel {
             return;
         }
         int chunks = Math.min(threads, Math.max(1, n / Math.max(1, minChunk)));
-        if (chunks == 1 || Thread.currentThread() instanceof Worker || !running.tryLock()) {
+        if (chunks == 1 || Thread.currentThread() instanceof Worker || running.isHeldByCurrentThread()
+                || !running.tryLock()) {
             task.run(0, n);
             return;
         }
@@ -105,8 +106,12 @@ public final class Parallel {
             } catch (Throwable t) {
                 failure.compareAndSet(null, t);
             }
-            while (remaining.get() != 0) {
-                Thread.onSpinWait();
+            for (int spins = 0; remaining.get() != 0; spins++) {
+                if (spins < 2_000) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield(); // more threads than cores: let the workers run
+                }
             }
             this.task = null;
             Throwable t = failure.get();
@@ -139,7 +144,7 @@ public final class Parallel {
 
         @Override
         public void run() {
-            long seen = epoch.get();
+            long seen = 0; // the epoch at construction: a loop started before this thread ran is not missed
             while (true) {
                 long spinStart = System.nanoTime();
                 long now;
