@@ -134,8 +134,8 @@ class TwinMatmulTest {
 
     /**
      * Each out[t][r] for r in [rowStart, rowEnd) within {@link TwinKernelsTest#SUM_TOLERANCE} of the sum of
-     * |w[r][c]·x[t][c]|: the widened weights are equal, so only the order of the sums differs (and, for the block
-     * types, whether the scale multiplies each weight or each block's sum, a rounding per term).
+     * |w[r][c]·x[t][c]|: the widened weights are equal, so only the order of the sums differs (and the vector
+     * kernels fuse each multiply-add, which rounds once per term where the scalar twin rounds twice).
      */
     private static void assertProducts(Matrix w, float[] x, int nTokens, int rowStart, int rowEnd, float[] expected,
             float[] actual) {

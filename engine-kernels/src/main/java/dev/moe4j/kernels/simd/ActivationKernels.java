@@ -4,7 +4,10 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-/** The element-wise and reducing kernels over F32 activations on the heap: vector body, scalar tail. */
+/**
+ * The element-wise and reducing kernels over F32 activations on the heap: vector body, scalar tail. Sums add lanes
+ * by {@link Lanes#sum} and exponentials come from {@link Exp}, so every result is the same in every JVM state.
+ */
 final class ActivationKernels {
 
     private ActivationKernels() {}
@@ -30,7 +33,9 @@ final class ActivationKernels {
         for (int bound = n - step; i <= bound; i += step) {
             acc0 = FloatVector.fromArray(fs, a, aOff + i).fma(FloatVector.fromArray(fs, b, bOff + i), acc0);
         }
-        float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        float[] lanesOf = new float[step];
+        acc0.add(acc1).add(acc2.add(acc3)).intoArray(lanesOf, 0);
+        float sum = lanes.sum(lanesOf, 0);
         for (; i < n; i++) {
             sum += a[aOff + i] * b[bOff + i];
         }
@@ -84,20 +89,22 @@ final class ActivationKernels {
         for (; i < bound; i += fs.length()) {
             maxes = maxes.max(FloatVector.fromArray(fs, x, off + i));
         }
-        float max = maxes.reduceLanes(VectorOperators.MAX);
+        float max = maxes.reduceLanes(VectorOperators.MAX); // exact: any order gives the same max
         for (; i < n; i++) {
             max = Math.max(max, x[off + i]);
         }
-        // the vector EXP is within an ulp or two of the scalar twin's (float) Math.exp
+        // Exp is within an ulp of the scalar twin's (float) Math.exp; its scalar form gives the tail the same values
         FloatVector sums = FloatVector.zero(fs);
         for (i = 0; i < bound; i += fs.length()) {
-            FloatVector e = FloatVector.fromArray(fs, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = Exp.exp(FloatVector.fromArray(fs, x, off + i).sub(max));
             e.intoArray(x, off + i);
             sums = sums.add(e);
         }
-        float sum = sums.reduceLanes(VectorOperators.ADD);
+        float[] lanesOf = new float[fs.length()];
+        sums.intoArray(lanesOf, 0);
+        float sum = lanes.sum(lanesOf, 0);
         for (; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - max);
+            float e = Exp.exp(x[off + i] - max);
             x[off + i] = e;
             sum += e;
         }
@@ -109,12 +116,12 @@ final class ActivationKernels {
         int i = 0;
         for (int bound = fs.loopBound(n); i < bound; i += fs.length()) {
             FloatVector g = FloatVector.fromArray(fs, gate, gateOff + i);
-            FloatVector silu = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+            FloatVector silu = g.div(Exp.exp(g.neg()).add(1f));
             silu.mul(FloatVector.fromArray(fs, up, upOff + i)).intoArray(gate, gateOff + i);
         }
         for (; i < n; i++) {
             float g = gate[gateOff + i];
-            gate[gateOff + i] = g / (1f + (float) Math.exp(-g)) * up[upOff + i];
+            gate[gateOff + i] = g / (Exp.exp(-g) + 1f) * up[upOff + i];
         }
     }
 

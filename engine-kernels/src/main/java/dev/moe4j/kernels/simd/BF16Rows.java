@@ -45,28 +45,29 @@ final class BF16Rows {
         }
     }
 
-    /** out[r] = w[r]·x for r in [rowStart, rowEnd). */
+    /** out[r] = w[r]·x for r in [rowStart, rowEnd), in {@link TileMatmul}'s canonical order. */
     static void matvec(Lanes lanes, float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
         VectorSpecies<Float> fs = lanes.floats();
         VectorSpecies<Short> ss = lanes.shorts();
         VectorSpecies<Integer> is = lanes.ints();
         MemorySegment data = w.data();
         int cols = w.cols();
-        long rowBytes = w.rowBytes();
         int bound = fs.loopBound(cols);
-        int r = rowStart;
-        // four rows per pass share each load of x; their sums are four independent FMA chains
-        for (; r + 4 <= rowEnd; r += 4) {
+        int n = fs.length();
+        float[] sums = new float[4 * n]; // [4 rows][n lanes]
+        int last = rowEnd - 1;
+        // four rows per pass share each load of x; their sums are four independent FMA chains. A pass short of rows
+        // repeats the last one, so that every row is summed by this same code.
+        for (int r = rowStart; r < rowEnd; r += 4) {
             long base0 = w.rowOffset(r);
-            long base1 = base0 + rowBytes;
-            long base2 = base1 + rowBytes;
-            long base3 = base2 + rowBytes;
+            long base1 = w.rowOffset(Math.min(r + 1, last));
+            long base2 = w.rowOffset(Math.min(r + 2, last));
+            long base3 = w.rowOffset(Math.min(r + 3, last));
             FloatVector acc0 = FloatVector.zero(fs);
             FloatVector acc1 = acc0;
             FloatVector acc2 = acc0;
             FloatVector acc3 = acc0;
-            int c = 0;
-            for (; c < bound; c += fs.length()) {
+            for (int c = 0; c < bound; c += n) {
                 FloatVector xv = FloatVector.fromArray(fs, x, c);
                 long at = 2L * c;
                 acc0 = load(ss, is, data, base0 + at).fma(xv, acc0);
@@ -74,48 +75,19 @@ final class BF16Rows {
                 acc2 = load(ss, is, data, base2 + at).fma(xv, acc2);
                 acc3 = load(ss, is, data, base3 + at).fma(xv, acc3);
             }
-            float sum0 = acc0.reduceLanes(VectorOperators.ADD);
-            float sum1 = acc1.reduceLanes(VectorOperators.ADD);
-            float sum2 = acc2.reduceLanes(VectorOperators.ADD);
-            float sum3 = acc3.reduceLanes(VectorOperators.ADD);
-            for (; c < cols; c++) {
-                long at = 2L * c;
-                sum0 += get(data, base0 + at) * x[c];
-                sum1 += get(data, base1 + at) * x[c];
-                sum2 += get(data, base2 + at) * x[c];
-                sum3 += get(data, base3 + at) * x[c];
+            acc0.intoArray(sums, 0);
+            acc1.intoArray(sums, n);
+            acc2.intoArray(sums, 2 * n);
+            acc3.intoArray(sums, 3 * n);
+            for (int i = 0; i < 4; i++) {
+                int row = Math.min(r + i, last);
+                long base = w.rowOffset(row);
+                float sum = lanes.sum(sums, i * n);
+                for (int c = bound; c < cols; c++) {
+                    sum += get(data, base + 2L * c) * x[c];
+                }
+                out[row] = sum;
             }
-            out[r] = sum0;
-            out[r + 1] = sum1;
-            out[r + 2] = sum2;
-            out[r + 3] = sum3;
         }
-        for (; r < rowEnd; r++) {
-            out[r] = dotRow(lanes, data, w.rowOffset(r), x, cols);
-        }
-    }
-
-    private static float dotRow(Lanes lanes, MemorySegment data, long base, float[] x, int cols) {
-        VectorSpecies<Float> fs = lanes.floats();
-        VectorSpecies<Short> ss = lanes.shorts();
-        VectorSpecies<Integer> is = lanes.ints();
-        int step = fs.length();
-        FloatVector acc0 = FloatVector.zero(fs);
-        FloatVector acc1 = acc0;
-        int c = 0;
-        // unrolled 2x: two independent FMA chains
-        for (int bound = cols - 2 * step; c <= bound; c += 2 * step) {
-            long at = base + 2L * c;
-            acc0 = load(ss, is, data, at).fma(FloatVector.fromArray(fs, x, c), acc0);
-            acc1 = load(ss, is, data, at + 2L * step).fma(FloatVector.fromArray(fs, x, c + step), acc1);
-        }
-        for (int bound = cols - step; c <= bound; c += step) {
-            acc0 = load(ss, is, data, base + 2L * c).fma(FloatVector.fromArray(fs, x, c), acc0);
-        }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-        for (; c < cols; c++) {
-            sum += get(data, base + 2L * c) * x[c];
-        }
-        return sum;
     }
 }

@@ -70,65 +70,41 @@ final class F16Rows {
         }
     }
 
-    /** out[r] = w[r]·x for r in [rowStart, rowEnd). */
+    /** out[r] = w[r]·x for r in [rowStart, rowEnd), in {@link TileMatmul}'s canonical order. */
     static void matvec(Lanes lanes, float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
         VectorSpecies<Float> fs = lanes.floats();
         VectorSpecies<Short> ss = lanes.shorts();
         VectorSpecies<Integer> is = lanes.ints();
         MemorySegment data = w.data();
         int cols = w.cols();
-        long rowBytes = w.rowBytes();
         int bound = fs.loopBound(cols);
-        int r = rowStart;
-        // two rows per pass share each load of x (four exceed C2's inlining budget with this conversion)
-        for (; r + 2 <= rowEnd; r += 2) {
+        int n = fs.length();
+        float[] sums = new float[2 * n]; // [2 rows][n lanes]
+        int last = rowEnd - 1;
+        // two rows per pass share each load of x (four exceed C2's inlining budget with this conversion). A pass
+        // short of rows repeats the last one, so that every row is summed by this same code.
+        for (int r = rowStart; r < rowEnd; r += 2) {
             long base0 = w.rowOffset(r);
-            long base1 = base0 + rowBytes;
+            long base1 = w.rowOffset(Math.min(r + 1, last));
             FloatVector acc0 = FloatVector.zero(fs);
             FloatVector acc1 = acc0;
-            int c = 0;
-            for (; c < bound; c += fs.length()) {
+            for (int c = 0; c < bound; c += n) {
                 FloatVector xv = FloatVector.fromArray(fs, x, c);
                 long at = 2L * c;
                 acc0 = load(ss, is, data, base0 + at).fma(xv, acc0);
                 acc1 = load(ss, is, data, base1 + at).fma(xv, acc1);
             }
-            float sum0 = acc0.reduceLanes(VectorOperators.ADD);
-            float sum1 = acc1.reduceLanes(VectorOperators.ADD);
-            for (; c < cols; c++) {
-                long at = 2L * c;
-                sum0 += get(data, base0 + at) * x[c];
-                sum1 += get(data, base1 + at) * x[c];
+            acc0.intoArray(sums, 0);
+            acc1.intoArray(sums, n);
+            for (int i = 0; i < 2; i++) {
+                int row = Math.min(r + i, last);
+                long base = w.rowOffset(row);
+                float sum = lanes.sum(sums, i * n);
+                for (int c = bound; c < cols; c++) {
+                    sum += get(data, base + 2L * c) * x[c];
+                }
+                out[row] = sum;
             }
-            out[r] = sum0;
-            out[r + 1] = sum1;
         }
-        for (; r < rowEnd; r++) {
-            out[r] = dotRow(lanes, data, w.rowOffset(r), x, cols);
-        }
-    }
-
-    private static float dotRow(Lanes lanes, MemorySegment data, long base, float[] x, int cols) {
-        VectorSpecies<Float> fs = lanes.floats();
-        VectorSpecies<Short> ss = lanes.shorts();
-        VectorSpecies<Integer> is = lanes.ints();
-        int step = fs.length();
-        FloatVector acc0 = FloatVector.zero(fs);
-        FloatVector acc1 = acc0;
-        int c = 0;
-        // unrolled 2x: two independent FMA chains
-        for (int bound = cols - 2 * step; c <= bound; c += 2 * step) {
-            long at = base + 2L * c;
-            acc0 = load(ss, is, data, at).fma(FloatVector.fromArray(fs, x, c), acc0);
-            acc1 = load(ss, is, data, at + 2L * step).fma(FloatVector.fromArray(fs, x, c + step), acc1);
-        }
-        for (int bound = cols - step; c <= bound; c += step) {
-            acc0 = load(ss, is, data, base + 2L * c).fma(FloatVector.fromArray(fs, x, c), acc0);
-        }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-        for (; c < cols; c++) {
-            sum += get(data, base + 2L * c) * x[c];
-        }
-        return sum;
     }
 }

@@ -4,6 +4,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -30,6 +31,15 @@ abstract sealed class Lanes permits Lanes.Bits128, Lanes.Bits256, Lanes.Bits512 
      */
     abstract VectorSpecies<Byte> bytes();
 
+    /**
+     * The sum of the n = {@code floats().length()} floats at {@code a[offset]} in one fixed order: as lanes, i + n/2
+     * is added to i, then i + n/4 to i, and so on down to lane 0. {@code reduceLanes(ADD)} leaves its order to the
+     * implementation, and C2's intrinsic and the Java fallback (interpreter, C1) differ, so a sum would change once
+     * C2 compiles a kernel; rotations and lane-wise adds are exact in both. Accumulators come through memory, so
+     * that no vector is the argument of a call C2 may decline to inline (its node budget runs out in big kernels).
+     */
+    abstract float sum(float[] a, int offset);
+
     /** The lanes of {@code bits}-wide registers, or of the machine's preferred width for 0. */
     static Lanes of(int bits) {
         int width = bits == 0 ? FloatVector.SPECIES_PREFERRED.vectorBitSize() : bits;
@@ -44,6 +54,9 @@ abstract sealed class Lanes permits Lanes.Bits128, Lanes.Bits256, Lanes.Bits512 
     }
 
     static final class Bits128 extends Lanes {
+        private static final VectorShuffle<Float> ROTATE_2 = VectorShuffle.iota(FloatVector.SPECIES_128, 2, 1, true);
+        private static final VectorShuffle<Float> ROTATE_1 = VectorShuffle.iota(FloatVector.SPECIES_128, 1, 1, true);
+
         @Override
         VectorSpecies<Float> floats() {
             return FloatVector.SPECIES_128;
@@ -63,9 +76,21 @@ abstract sealed class Lanes permits Lanes.Bits128, Lanes.Bits256, Lanes.Bits512 
         VectorSpecies<Byte> bytes() {
             return ByteVector.SPECIES_64;
         }
+
+        @Override
+        float sum(float[] a, int offset) {
+            FloatVector v = FloatVector.fromArray(FloatVector.SPECIES_128, a, offset);
+            v = v.add(v.rearrange(ROTATE_2));
+            v = v.add(v.rearrange(ROTATE_1));
+            return v.lane(0);
+        }
     }
 
     static final class Bits256 extends Lanes {
+        private static final VectorShuffle<Float> ROTATE_4 = VectorShuffle.iota(FloatVector.SPECIES_256, 4, 1, true);
+        private static final VectorShuffle<Float> ROTATE_2 = VectorShuffle.iota(FloatVector.SPECIES_256, 2, 1, true);
+        private static final VectorShuffle<Float> ROTATE_1 = VectorShuffle.iota(FloatVector.SPECIES_256, 1, 1, true);
+
         @Override
         VectorSpecies<Float> floats() {
             return FloatVector.SPECIES_256;
@@ -85,9 +110,23 @@ abstract sealed class Lanes permits Lanes.Bits128, Lanes.Bits256, Lanes.Bits512 
         VectorSpecies<Byte> bytes() {
             return ByteVector.SPECIES_64;
         }
+
+        @Override
+        float sum(float[] a, int offset) {
+            FloatVector v = FloatVector.fromArray(FloatVector.SPECIES_256, a, offset);
+            v = v.add(v.rearrange(ROTATE_4));
+            v = v.add(v.rearrange(ROTATE_2));
+            v = v.add(v.rearrange(ROTATE_1));
+            return v.lane(0);
+        }
     }
 
     static final class Bits512 extends Lanes {
+        private static final VectorShuffle<Float> ROTATE_8 = VectorShuffle.iota(FloatVector.SPECIES_512, 8, 1, true);
+        private static final VectorShuffle<Float> ROTATE_4 = VectorShuffle.iota(FloatVector.SPECIES_512, 4, 1, true);
+        private static final VectorShuffle<Float> ROTATE_2 = VectorShuffle.iota(FloatVector.SPECIES_512, 2, 1, true);
+        private static final VectorShuffle<Float> ROTATE_1 = VectorShuffle.iota(FloatVector.SPECIES_512, 1, 1, true);
+
         @Override
         VectorSpecies<Float> floats() {
             return FloatVector.SPECIES_512;
@@ -106,6 +145,16 @@ abstract sealed class Lanes permits Lanes.Bits128, Lanes.Bits256, Lanes.Bits512 
         @Override
         VectorSpecies<Byte> bytes() {
             return ByteVector.SPECIES_128;
+        }
+
+        @Override
+        float sum(float[] a, int offset) {
+            FloatVector v = FloatVector.fromArray(FloatVector.SPECIES_512, a, offset);
+            v = v.add(v.rearrange(ROTATE_8));
+            v = v.add(v.rearrange(ROTATE_4));
+            v = v.add(v.rearrange(ROTATE_2));
+            v = v.add(v.rearrange(ROTATE_1));
+            return v.lane(0);
         }
     }
 }

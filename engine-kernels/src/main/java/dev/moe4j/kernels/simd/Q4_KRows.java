@@ -8,7 +8,6 @@ import dev.moe4j.kernels.Matrix;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -61,8 +60,8 @@ final class Q4_KRows {
     }
 
     /**
-     * out[r] = w[r]·x for r in [rowStart, rowEnd), without widening: per sub-block of 32 weights,
-     * (d·scale)·Σ q·x − (dmin·min)·Σ x, with the sums of x computed once per call.
+     * out[r] = w[r]·x for r in [rowStart, rowEnd), each weight widened in registers to the float the scalar
+     * dequantiser gives, (d·scale)·q − dmin·min, and summed in {@link TileMatmul}'s canonical order.
      */
     static void matvec(Lanes lanes, float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
         VectorSpecies<Float> fs = lanes.floats();
@@ -70,78 +69,55 @@ final class Q4_KRows {
         int parts = bs.length() / fs.length();
         MemorySegment data = w.data();
         int blocks = w.cols() / BLOCK;
-        float[] xSums = subBlockSums(x, w.cols());
+        int n = fs.length();
+        float[] sums = new float[2 * n]; // [2 rows][n lanes]
         float[] scales = new float[16]; // [2 rows][8 sub-blocks]
         float[] mins = new float[16];
-        // two rows per pass share each load of x (more exceed C2's inlining budget); an odd last row pairs with itself
+        int last = rowEnd - 1;
+        // two rows per pass share each load of x (more exceed C2's inlining budget). A pass short of rows repeats
+        // the last one, so that every row is summed by this same code.
         for (int r = rowStart; r < rowEnd; r += 2) {
-            int r1 = Math.min(r + 1, rowEnd - 1);
             long base0 = w.rowOffset(r);
-            long base1 = w.rowOffset(r1);
+            long base1 = w.rowOffset(Math.min(r + 1, last));
             FloatVector acc0 = FloatVector.zero(fs);
             FloatVector acc1 = acc0;
-            float minSum0 = 0;
-            float minSum1 = 0;
             for (int block = 0; block < blocks; block++) {
                 long at0 = base0 + block * BLOCK_BYTES;
                 long at1 = base1 + block * BLOCK_BYTES;
                 unpackScales(data, at0, scales, mins, 0);
                 unpackScales(data, at1, scales, mins, 8);
+                // sub-block 2g from the low nibbles of group g's 32 bytes, then 2g + 1 from the high ones: each lane
+                // sums its columns in order
                 for (int sub = 0; sub < 8; sub++) {
-                    minSum0 += mins[sub] * xSums[8 * block + sub];
-                    minSum1 += mins[8 + sub] * xSums[8 * block + sub];
-                }
-                for (int group = 0; group < 4; group++) {
-                    FloatVector lo0 = FloatVector.zero(fs);
-                    FloatVector hi0 = lo0;
-                    FloatVector lo1 = lo0;
-                    FloatVector hi1 = lo0;
+                    float scale0 = scales[sub];
+                    float min0 = mins[sub];
+                    float scale1 = scales[8 + sub];
+                    float min1 = mins[8 + sub];
+                    long qs = 16 + 32L * (sub / 2);
+                    boolean highNibbles = sub % 2 == 1;
                     for (int j = 0; j < 32; j += bs.length()) {
-                        ByteVector q0 = ByteVector.fromMemorySegment(bs, data, at0 + 16 + 32L * group + j, LE);
-                        ByteVector q1 = ByteVector.fromMemorySegment(bs, data, at1 + 16 + 32L * group + j, LE);
-                        ByteVector q0Lo = q0.and((byte) 0x0F);
-                        ByteVector q0Hi = Q8_0Rows.highNibbles(q0);
-                        ByteVector q1Lo = q1.and((byte) 0x0F);
-                        ByteVector q1Hi = Q8_0Rows.highNibbles(q1);
-                        int i = block * BLOCK + 64 * group + j;
-                        FloatVector xLo = FloatVector.fromArray(fs, x, i);
-                        FloatVector xHi = FloatVector.fromArray(fs, x, i + 32);
-                        lo0 = Q8_0Rows.widen(q0Lo, fs, 0).fma(xLo, lo0);
-                        hi0 = Q8_0Rows.widen(q0Hi, fs, 0).fma(xHi, hi0);
-                        lo1 = Q8_0Rows.widen(q1Lo, fs, 0).fma(xLo, lo1);
-                        hi1 = Q8_0Rows.widen(q1Hi, fs, 0).fma(xHi, hi1);
+                        ByteVector q0 = ByteVector.fromMemorySegment(bs, data, at0 + qs + j, LE);
+                        ByteVector q1 = ByteVector.fromMemorySegment(bs, data, at1 + qs + j, LE);
+                        q0 = highNibbles ? Q8_0Rows.highNibbles(q0) : q0.and((byte) 0x0F);
+                        q1 = highNibbles ? Q8_0Rows.highNibbles(q1) : q1.and((byte) 0x0F);
+                        int i = block * BLOCK + 32 * sub + j;
+                        FloatVector xv = FloatVector.fromArray(fs, x, i);
+                        acc0 = Q8_0Rows.widen(q0, fs, 0).mul(scale0).sub(min0).fma(xv, acc0);
+                        acc1 = Q8_0Rows.widen(q1, fs, 0).mul(scale1).sub(min1).fma(xv, acc1);
                         // 128-bit registers: the 8 loaded bytes fill a second vector of 4 floats
                         if (parts == 2) {
-                            xLo = FloatVector.fromArray(fs, x, i + fs.length());
-                            xHi = FloatVector.fromArray(fs, x, i + fs.length() + 32);
-                            lo0 = Q8_0Rows.widen(q0Lo, fs, 1).fma(xLo, lo0);
-                            hi0 = Q8_0Rows.widen(q0Hi, fs, 1).fma(xHi, hi0);
-                            lo1 = Q8_0Rows.widen(q1Lo, fs, 1).fma(xLo, lo1);
-                            hi1 = Q8_0Rows.widen(q1Hi, fs, 1).fma(xHi, hi1);
+                            xv = FloatVector.fromArray(fs, x, i + n);
+                            acc0 = Q8_0Rows.widen(q0, fs, 1).mul(scale0).sub(min0).fma(xv, acc0);
+                            acc1 = Q8_0Rows.widen(q1, fs, 1).mul(scale1).sub(min1).fma(xv, acc1);
                         }
                     }
-                    acc0 = lo0.fma(FloatVector.broadcast(fs, scales[2 * group]), acc0);
-                    acc0 = hi0.fma(FloatVector.broadcast(fs, scales[2 * group + 1]), acc0);
-                    acc1 = lo1.fma(FloatVector.broadcast(fs, scales[8 + 2 * group]), acc1);
-                    acc1 = hi1.fma(FloatVector.broadcast(fs, scales[8 + 2 * group + 1]), acc1);
                 }
             }
-            out[r] = acc0.reduceLanes(VectorOperators.ADD) - minSum0;
-            out[r1] = acc1.reduceLanes(VectorOperators.ADD) - minSum1;
+            acc0.intoArray(sums, 0);
+            acc1.intoArray(sums, n);
+            out[r] = lanes.sum(sums, 0);
+            out[Math.min(r + 1, last)] = lanes.sum(sums, n);
         }
-    }
-
-    /** Σ x over each run of 32 values: the weight of each sub-block's min. */
-    private static float[] subBlockSums(float[] x, int cols) {
-        float[] sums = new float[cols / 32];
-        for (int sub = 0; sub < sums.length; sub++) {
-            float sum = 0;
-            for (int i = 32 * sub; i < 32 * sub + 32; i++) {
-                sum += x[i];
-            }
-            sums[sub] = sum;
-        }
-        return sums;
     }
 
     /**

@@ -6,7 +6,6 @@ import static dev.moe4j.kernels.simd.Storage.i8;
 
 import dev.moe4j.kernels.Matrix;
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -47,67 +46,53 @@ final class Q6_KRows {
         }
     }
 
-    /** out[r] = w[r]·x for r in [rowStart, rowEnd), widening in registers. */
+    /**
+     * out[r] = w[r]·x for r in [rowStart, rowEnd), each weight widened in registers to the float the scalar
+     * dequantiser gives and summed in {@link TileMatmul}'s canonical order: quarter by quarter (32 weights), so that
+     * each lane sums its columns in order. A quarter's quants take their low 4 bits from the low (quarters 0, 1) or
+     * high (2, 3) nibbles of ql[0, 32) (quarters 0, 2) or ql[32, 64) (1, 3) of its half, their top 2 bits from bits
+     * 2·quarter and 2·quarter + 1 of qh[0, 32).
+     */
     static void matvec(Lanes lanes, float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
-        MemorySegment data = w.data();
-        int blocks = w.cols() / BLOCK;
-        // the running sums, handed between the two halves of the work through memory, not as a vector argument
-        float[] sums = new float[lanes.floats().length()];
-        for (int r = rowStart; r < rowEnd; r++) {
-            Arrays.fill(sums, 0f);
-            long base = w.rowOffset(r);
-            for (int block = 0; block < blocks; block++) {
-                long at = base + block * BLOCK_BYTES;
-                float d = half(data, at + 208);
-                for (int half = 0; half < 2; half++) {
-                    long ql = at + 64L * half;
-                    long qh = at + 128 + 32L * half;
-                    long sc = at + 192 + 8L * half;
-                    int xOff = block * BLOCK + 128 * half;
-                    dotQuarters(lanes, data, ql, qh, sc, d, false, x, xOff, sums);
-                    dotQuarters(lanes, data, ql, qh, sc, d, true, x, xOff + 64, sums);
-                }
-            }
-            float sum = 0;
-            for (float s : sums) {
-                sum += s;
-            }
-            out[r] = sum;
-        }
-    }
-
-    /** As {@link #widenQuarters}, but adds the weights' products with x[xOff, xOff + 64) into sums. */
-    private static void dotQuarters(Lanes lanes, MemorySegment data, long ql, long qh, long sc, float d,
-            boolean highNibbles, float[] x, int xOff, float[] sums) {
         VectorSpecies<Float> fs = lanes.floats();
         VectorSpecies<Byte> bs = lanes.bytes();
         int parts = bs.length() / fs.length();
-        int shift = highNibbles ? 4 : 0;
-        int firstScale = highNibbles ? 4 : 0;
-        FloatVector acc = FloatVector.fromArray(fs, sums, 0);
-        for (int l = 0; l < 32; l += bs.length()) {
-            int sub = l / 16;
-            ByteVector lowA = ByteVector.fromMemorySegment(bs, data, ql + l, LE);
-            ByteVector lowB = ByteVector.fromMemorySegment(bs, data, ql + 32 + l, LE);
-            ByteVector high = ByteVector.fromMemorySegment(bs, data, qh + l, LE);
-            IntVector highBits = high.reinterpretAsInts().lanewise(VectorOperators.LSHR, shift);
-            ByteVector topA = highBits.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30);
-            ByteVector topB = highBits.lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30);
-            ByteVector qa = nibbles(lowA, shift).or(topA).sub((byte) 32);
-            ByteVector qb = nibbles(lowB, shift).or(topB).sub((byte) 32);
-            float sa = d * i8(data, sc + sub + firstScale);
-            float sb = d * i8(data, sc + sub + firstScale + 2);
-            int i = xOff + l;
-            acc = Q8_0Rows.widen(qa, fs, 0).mul(sa).fma(FloatVector.fromArray(fs, x, i), acc);
-            acc = Q8_0Rows.widen(qb, fs, 0).mul(sb).fma(FloatVector.fromArray(fs, x, i + 32), acc);
-            // 128-bit registers: the 8 loaded bytes fill a second vector of 4 floats
-            if (parts == 2) {
-                i += fs.length();
-                acc = Q8_0Rows.widen(qa, fs, 1).mul(sa).fma(FloatVector.fromArray(fs, x, i), acc);
-                acc = Q8_0Rows.widen(qb, fs, 1).mul(sb).fma(FloatVector.fromArray(fs, x, i + 32), acc);
+        MemorySegment data = w.data();
+        int blocks = w.cols() / BLOCK;
+        float[] sums = new float[fs.length()];
+        for (int r = rowStart; r < rowEnd; r++) {
+            long base = w.rowOffset(r);
+            FloatVector acc = FloatVector.zero(fs);
+            for (int block = 0; block < blocks; block++) {
+                long at = base + block * BLOCK_BYTES;
+                float d = half(data, at + 208);
+                for (int part = 0; part < 8; part++) { // quarter part % 4 of half part / 4
+                    int quarter = part & 3;
+                    long ql = at + 64L * (part >> 2) + 32L * (quarter & 1);
+                    long qh = at + 128 + 32L * (part >> 2);
+                    long sc = at + 192 + 8L * (part >> 2) + 2 * quarter;
+                    int nibbleShift = 4 * (quarter >> 1);
+                    int topShift = 2 * quarter;
+                    int xOff = block * BLOCK + 32 * part;
+                    for (int l = 0; l < 32; l += bs.length()) {
+                        ByteVector low = nibbles(ByteVector.fromMemorySegment(bs, data, ql + l, LE), nibbleShift);
+                        ByteVector top = ByteVector.fromMemorySegment(bs, data, qh + l, LE).reinterpretAsInts()
+                                .lanewise(VectorOperators.LSHR, topShift).lanewise(VectorOperators.LSHL, 4)
+                                .reinterpretAsBytes().and((byte) 0x30);
+                        ByteVector q = low.or(top).sub((byte) 32);
+                        float scale = d * i8(data, sc + l / 16);
+                        acc = Q8_0Rows.widen(q, fs, 0).mul(scale).fma(FloatVector.fromArray(fs, x, xOff + l), acc);
+                        // 128-bit registers: the 8 loaded bytes fill a second vector of 4 floats
+                        if (parts == 2) {
+                            FloatVector xv = FloatVector.fromArray(fs, x, xOff + l + fs.length());
+                            acc = Q8_0Rows.widen(q, fs, 1).mul(scale).fma(xv, acc);
+                        }
+                    }
+                }
             }
+            acc.intoArray(sums, 0);
+            out[r] = lanes.sum(sums, 0);
         }
-        acc.intoArray(sums, 0);
     }
 
     /**

@@ -12,7 +12,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Mat-vec and widening over Q8_0 blocks ({@code f16 d; int8 q[32]}, w = d·q, see
- * {@link dev.moe4j.kernels.quant.Q8_0}). The mat-vec sums q·x over a block and scales the block sum by d once.
+ * {@link dev.moe4j.kernels.quant.Q8_0}). The mat-vec widens each weight in registers to the float the scalar
+ * dequantiser gives, q·d, and sums in {@link TileMatmul}'s canonical order: the scale is not factored out of a
+ * block's sum, which would round differently from the multi-token product.
  */
 final class Q8_0Rows {
 
@@ -50,78 +52,55 @@ final class Q8_0Rows {
         VectorSpecies<Byte> bs = lanes.bytes();
         int parts = bs.length() / fs.length();
         MemorySegment data = w.data();
-        long rowBytes = w.rowBytes();
         int blocks = w.cols() / BLOCK;
-        int r = rowStart;
-        // four rows per pass share each load of x; their sums are four independent FMA chains
-        for (; r + 4 <= rowEnd; r += 4) {
+        int n = fs.length();
+        float[] sums = new float[4 * n]; // [4 rows][n lanes]
+        int last = rowEnd - 1;
+        // four rows per pass share each load of x; their sums are four independent FMA chains. A pass short of rows
+        // repeats the last one, so that every row is summed by this same code.
+        for (int r = rowStart; r < rowEnd; r += 4) {
             long base0 = w.rowOffset(r);
-            long base1 = base0 + rowBytes;
-            long base2 = base1 + rowBytes;
-            long base3 = base2 + rowBytes;
+            long base1 = w.rowOffset(Math.min(r + 1, last));
+            long base2 = w.rowOffset(Math.min(r + 2, last));
+            long base3 = w.rowOffset(Math.min(r + 3, last));
             FloatVector acc0 = FloatVector.zero(fs);
             FloatVector acc1 = acc0;
             FloatVector acc2 = acc0;
             FloatVector acc3 = acc0;
             for (int block = 0; block < blocks; block++) {
                 long at = block * BLOCK_BYTES;
-                FloatVector sum0 = FloatVector.zero(fs);
-                FloatVector sum1 = sum0;
-                FloatVector sum2 = sum0;
-                FloatVector sum3 = sum0;
+                float d0 = half(data, base0 + at);
+                float d1 = half(data, base1 + at);
+                float d2 = half(data, base2 + at);
+                float d3 = half(data, base3 + at);
                 for (int j = 0; j < BLOCK; j += bs.length()) {
                     ByteVector q0 = ByteVector.fromMemorySegment(bs, data, base0 + at + 2 + j, LE);
                     ByteVector q1 = ByteVector.fromMemorySegment(bs, data, base1 + at + 2 + j, LE);
                     ByteVector q2 = ByteVector.fromMemorySegment(bs, data, base2 + at + 2 + j, LE);
                     ByteVector q3 = ByteVector.fromMemorySegment(bs, data, base3 + at + 2 + j, LE);
                     FloatVector xv = FloatVector.fromArray(fs, x, block * BLOCK + j);
-                    sum0 = widen(q0, fs, 0).fma(xv, sum0);
-                    sum1 = widen(q1, fs, 0).fma(xv, sum1);
-                    sum2 = widen(q2, fs, 0).fma(xv, sum2);
-                    sum3 = widen(q3, fs, 0).fma(xv, sum3);
+                    acc0 = widen(q0, fs, 0).mul(d0).fma(xv, acc0);
+                    acc1 = widen(q1, fs, 0).mul(d1).fma(xv, acc1);
+                    acc2 = widen(q2, fs, 0).mul(d2).fma(xv, acc2);
+                    acc3 = widen(q3, fs, 0).mul(d3).fma(xv, acc3);
                     // 128-bit registers: the 8 loaded bytes fill a second vector of 4 floats
                     if (parts == 2) {
-                        xv = FloatVector.fromArray(fs, x, block * BLOCK + j + fs.length());
-                        sum0 = widen(q0, fs, 1).fma(xv, sum0);
-                        sum1 = widen(q1, fs, 1).fma(xv, sum1);
-                        sum2 = widen(q2, fs, 1).fma(xv, sum2);
-                        sum3 = widen(q3, fs, 1).fma(xv, sum3);
+                        xv = FloatVector.fromArray(fs, x, block * BLOCK + j + n);
+                        acc0 = widen(q0, fs, 1).mul(d0).fma(xv, acc0);
+                        acc1 = widen(q1, fs, 1).mul(d1).fma(xv, acc1);
+                        acc2 = widen(q2, fs, 1).mul(d2).fma(xv, acc2);
+                        acc3 = widen(q3, fs, 1).mul(d3).fma(xv, acc3);
                     }
                 }
-                acc0 = sum0.fma(FloatVector.broadcast(fs, half(data, base0 + at)), acc0);
-                acc1 = sum1.fma(FloatVector.broadcast(fs, half(data, base1 + at)), acc1);
-                acc2 = sum2.fma(FloatVector.broadcast(fs, half(data, base2 + at)), acc2);
-                acc3 = sum3.fma(FloatVector.broadcast(fs, half(data, base3 + at)), acc3);
             }
-            out[r] = acc0.reduceLanes(VectorOperators.ADD);
-            out[r + 1] = acc1.reduceLanes(VectorOperators.ADD);
-            out[r + 2] = acc2.reduceLanes(VectorOperators.ADD);
-            out[r + 3] = acc3.reduceLanes(VectorOperators.ADD);
-        }
-        for (; r < rowEnd; r++) {
-            out[r] = dotRow(lanes, data, w.rowOffset(r), x, blocks);
-        }
-    }
-
-    private static float dotRow(Lanes lanes, MemorySegment data, long base, float[] x, int blocks) {
-        VectorSpecies<Float> fs = lanes.floats();
-        VectorSpecies<Byte> bs = lanes.bytes();
-        int parts = bs.length() / fs.length();
-        FloatVector acc = FloatVector.zero(fs);
-        for (int block = 0; block < blocks; block++) {
-            long at = base + block * BLOCK_BYTES;
-            FloatVector sum = FloatVector.zero(fs);
-            for (int j = 0; j < BLOCK; j += bs.length()) {
-                ByteVector q = ByteVector.fromMemorySegment(bs, data, at + 2 + j, LE);
-                sum = widen(q, fs, 0).fma(FloatVector.fromArray(fs, x, block * BLOCK + j), sum);
-                // 128-bit registers: the 8 loaded bytes fill a second vector of 4 floats
-                if (parts == 2) {
-                    sum = widen(q, fs, 1).fma(FloatVector.fromArray(fs, x, block * BLOCK + j + fs.length()), sum);
-                }
+            acc0.intoArray(sums, 0);
+            acc1.intoArray(sums, n);
+            acc2.intoArray(sums, 2 * n);
+            acc3.intoArray(sums, 3 * n);
+            for (int i = 0; i < 4; i++) {
+                out[Math.min(r + i, last)] = lanes.sum(sums, i * n);
             }
-            acc = sum.fma(FloatVector.broadcast(fs, half(data, at)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     /**

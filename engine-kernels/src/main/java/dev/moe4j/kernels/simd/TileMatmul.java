@@ -2,7 +2,6 @@ package dev.moe4j.kernels.simd;
 
 import dev.moe4j.kernels.Matrix;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -10,6 +9,12 @@ import jdk.incubator.vector.VectorSpecies;
  * a scratch array and multiplied with every token, three tokens at a time; the 4×3 sums stay in registers and each
  * pass loads 4 + 3 vectors for 12 FMAs, so the loop is bound by FMAs, not loads. (Blocking the columns for L1, or
  * 16-row blocks sharing each group of tokens, measured no faster.)
+ *
+ * <p>Each sum w[r]·x[t] follows the <em>canonical order</em>, which the one-token mat-vecs ({@code *Rows}) follow
+ * too, so that a token's result does not depend on the tokens batched with it or on how rows are split: with n
+ * lanes, w[r][c] as widened by {@code dequantizeRow} is fused-multiply-added into lane c mod n of one accumulator,
+ * columns in increasing order, over the columns of whole vectors; the lanes are summed by {@link Lanes#sum}; the
+ * remaining columns are added one by one, w·x rounded before the sum.
  */
 final class TileMatmul {
 
@@ -22,6 +27,8 @@ final class TileMatmul {
     static void matmul(Lanes lanes, float[] out, Matrix w, float[] x, int nTokens, int rowStart, int rowEnd) {
         int cols = w.cols();
         float[] tile = new float[ROWS * cols]; // [ROWS][cols]
+        float[] lanesOf = new float[ROWS * TOKENS * lanes.floats().length()]; // [ROWS][TOKENS][lanes]
+        float[] sums = new float[ROWS * TOKENS]; // [ROWS][TOKENS]
         for (int row = rowStart; row < rowEnd; row += ROWS) {
             int tileRows = Math.min(ROWS, rowEnd - row);
             for (int i = 0; i < tileRows; i++) {
@@ -29,7 +36,7 @@ final class TileMatmul {
             }
             for (int token = 0; token < nTokens; token += TOKENS) {
                 multiplyTile(lanes, out, w.rows(), tile, tileRows, row, x, cols, token,
-                        Math.min(TOKENS, nTokens - token));
+                        Math.min(TOKENS, nTokens - token), lanesOf, sums);
             }
         }
     }
@@ -39,7 +46,7 @@ final class TileMatmul {
      * missing tokens (a repeat of the last one) are computed like the others but never stored.
      */
     private static void multiplyTile(Lanes lanes, float[] out, int rows, float[] tile, int tileRows, int row,
-            float[] x, int cols, int token, int tileTokens) {
+            float[] x, int cols, int token, int tileTokens, float[] lanesOf, float[] sums) {
         VectorSpecies<Float> fs = lanes.floats();
         int x0 = token * cols;
         int x1 = (token + Math.min(1, tileTokens - 1)) * cols;
@@ -78,14 +85,22 @@ final class TileMatmul {
             s22 = w2.fma(xv, s22);
             s32 = w3.fma(xv, s32);
         }
-        float[] sums = { // [ROWS][TOKENS]
-            s00.reduceLanes(VectorOperators.ADD), s01.reduceLanes(VectorOperators.ADD),
-            s02.reduceLanes(VectorOperators.ADD), s10.reduceLanes(VectorOperators.ADD),
-            s11.reduceLanes(VectorOperators.ADD), s12.reduceLanes(VectorOperators.ADD),
-            s20.reduceLanes(VectorOperators.ADD), s21.reduceLanes(VectorOperators.ADD),
-            s22.reduceLanes(VectorOperators.ADD), s30.reduceLanes(VectorOperators.ADD),
-            s31.reduceLanes(VectorOperators.ADD), s32.reduceLanes(VectorOperators.ADD)
-        };
+        int n = fs.length();
+        s00.intoArray(lanesOf, 0);
+        s01.intoArray(lanesOf, n);
+        s02.intoArray(lanesOf, 2 * n);
+        s10.intoArray(lanesOf, 3 * n);
+        s11.intoArray(lanesOf, 4 * n);
+        s12.intoArray(lanesOf, 5 * n);
+        s20.intoArray(lanesOf, 6 * n);
+        s21.intoArray(lanesOf, 7 * n);
+        s22.intoArray(lanesOf, 8 * n);
+        s30.intoArray(lanesOf, 9 * n);
+        s31.intoArray(lanesOf, 10 * n);
+        s32.intoArray(lanesOf, 11 * n);
+        for (int i = 0; i < sums.length; i++) {
+            sums[i] = lanes.sum(lanesOf, i * n);
+        }
         int[] xOff = {x0, x1, x2};
         for (int c = bound; c < cols; c++) {
             for (int r = 0; r < ROWS; r++) {

@@ -9,6 +9,12 @@ import java.lang.foreign.MemorySegment;
  * all threads: scratch arrays are allocated per call. With one token a product is a mat-vec that reads the weights
  * in their stored type and widens them in registers (one class per type); with several tokens each weight row is
  * widened once into scratch and multiplied with every token ({@link TileMatmul}).
+ *
+ * <p>Results are deterministic: a call gives the same bits interpreted and compiled by C1 or C2, because sums of
+ * lanes go through {@link Lanes#sum} (not {@code reduceLanes(ADD)}, whose order C2 and the Java fallback choose
+ * differently) and exponentials through {@link Exp} (not the lanewise {@code EXP}, a vector math library in C2).
+ * Products are batch-invariant: both paths sum each out[t][r] in {@link TileMatmul}'s canonical order, so a token
+ * gets the same bits alone, batched with any others, and under any split of the rows.
  */
 public final class VectorKernels implements KernelProvider {
 
