@@ -5,7 +5,6 @@ import dev.moe4j.api.UnsupportedModelException;
 import dev.moe4j.format.safetensors.SafetensorsCheckpoint;
 import dev.moe4j.format.safetensors.SafetensorsTensor;
 import dev.moe4j.format.safetensors.SafetensorsType;
-import dev.moe4j.kernels.Kernels;
 import dev.moe4j.kernels.Matrix;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -66,9 +65,7 @@ public final class SafetensorsTensorSource implements TensorSource {
     @Override
     public float[] vector(TensorName name, int layer, int n) {
         SafetensorsTensor t = require(hfName(name, layer), n);
-        float[] out = new float[n];
-        Kernels.get().dequantizeRow(new Matrix(t.name(), t.data(), t.type().dtype(), 1, n), 0, out, 0);
-        return out;
+        return TensorSource.widen(t.name(), t.data(), t.type().dtype(), n);
     }
 
     @Override

@@ -1,6 +1,9 @@
 package dev.moe4j.model;
 
+import dev.moe4j.kernels.DType;
+import dev.moe4j.kernels.Kernels;
 import dev.moe4j.kernels.Matrix;
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
@@ -23,4 +26,11 @@ public interface TensorSource {
 
     /** {@code experts} matrices {@code [rows][cols]}, one per expert, as views (no copies). */
     List<Matrix> experts(TensorName name, int layer, int experts, int rows, int cols);
+
+    /** A 1-D tensor of any storage type, widened to F32 (shared by the implementations). */
+    static float[] widen(String name, MemorySegment data, DType type, int n) {
+        float[] out = new float[n];
+        Kernels.get().dequantizeRow(new Matrix(name, data, type, 1, n), 0, out, 0);
+        return out;
+    }
 }

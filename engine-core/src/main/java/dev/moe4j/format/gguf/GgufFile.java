@@ -1,12 +1,10 @@
 package dev.moe4j.format.gguf;
 
 import dev.moe4j.api.BadModelFileException;
-import java.io.IOException;
+import dev.moe4j.format.MappedFile;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -45,17 +43,7 @@ public final class GgufFile implements AutoCloseable {
 
     /** Maps and parses {@code path}; any defect raises a {@link BadModelFileException} naming it. */
     public static GgufFile open(Path path) {
-        Arena arena = Arena.ofShared();
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
-            return parse(path, arena, mapped);
-        } catch (IOException e) {
-            arena.close();
-            throw new BadModelFileException("cannot read model file " + path + ": " + e.getMessage(), e);
-        } catch (RuntimeException | Error e) {
-            arena.close();
-            throw e;
-        }
+        return MappedFile.open(path, "model file", GgufFile::parse);
     }
 
     private static GgufFile parse(Path path, Arena arena, MemorySegment mapped) {

@@ -6,14 +6,13 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moe4j.api.BadModelFileException;
+import dev.moe4j.format.MappedFile;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -56,17 +55,7 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Maps and parses {@code path}; any defect raises a {@link BadModelFileException} naming the file and it. */
     public static SafetensorsFile open(Path path) {
-        Arena arena = Arena.ofShared();
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
-            return parse(path, arena, mapped);
-        } catch (IOException e) {
-            arena.close();
-            throw new BadModelFileException("cannot read safetensors file " + path + ": " + e, e);
-        } catch (RuntimeException | Error e) {
-            arena.close();
-            throw e;
-        }
+        return MappedFile.open(path, "safetensors file", SafetensorsFile::parse);
     }
 
     private static SafetensorsFile parse(Path path, Arena arena, MemorySegment mapped) {
