@@ -48,7 +48,7 @@ public final class GgufTensorSource implements TensorSource {
     @Override
     public Matrix matrix(TensorName name, int layer, int rows, int cols) {
         GgufTensor t = require(name, layer, cols, rows);
-        return new Matrix(t.name(), t.data(), t.type().dtype(), rows, cols);
+        return forKernels(new Matrix(t.name(), t.data(), t.type().dtype(), rows, cols));
     }
 
     @Override
@@ -63,8 +63,16 @@ public final class GgufTensorSource implements TensorSource {
         Matrix all = new Matrix(t.name(), t.data(), t.type().dtype(), experts * rows, cols);
         List<Matrix> out = new ArrayList<>(experts);
         for (int e = 0; e < experts; e++) {
-            out.add(all.rowSlice(t.name() + "[" + e + "]", e * rows, rows));
+            out.add(forKernels(all.rowSlice(t.name() + "[" + e + "]", e * rows, rows)));
         }
         return out;
+    }
+
+    /**
+     * Q8_0 and Q4_0 matrices are copied at load into the interleaved layout their mat-vecs stream fastest
+     * ({@link Matrix#interleaved()}); other types are used in place, from the mapped file.
+     */
+    private static Matrix forKernels(Matrix m) {
+        return m.type() == DType.Q8_0 || m.type() == DType.Q4_0 ? m.interleaved() : m;
     }
 }

@@ -47,9 +47,14 @@ public final class Kernels {
         }
         checkLength("x", x, (long) nTokens * w.cols(), w);
         checkLength("out", out, (long) nTokens * w.rows(), w);
-        long workPerRow = (long) w.cols() * nTokens;
-        int minRows = (int) Math.max(1, MIN_WORK_PER_CHUNK / workPerRow);
-        parallel.forRange(w.rows(), minRows, (start, end) -> provider.matmul(out, w, x, nTokens, start, end));
+        // chunks are whole groups of Matrix.GROUP rows, which interleaved storage keeps together
+        int group = Matrix.GROUP;
+        long workPerGroup = (long) w.cols() * nTokens * group;
+        int minGroups = (int) Math.max(1, MIN_WORK_PER_CHUNK / workPerGroup);
+        int groups = (w.rows() + group - 1) / group;
+        int rows = w.rows();
+        parallel.forRange(groups, minGroups, (start, end) ->
+                provider.matmul(out, w, x, nTokens, start * group, Math.min(end * group, rows)));
     }
 
     private static void checkLength(String what, float[] array, long needed, Matrix w) {

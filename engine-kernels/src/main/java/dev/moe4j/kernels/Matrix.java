@@ -1,19 +1,37 @@
 package dev.moe4j.kernels;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 /**
- * A read-only row-major weight matrix {@code [rows][cols]} in little-endian storage of type {@code type},
- * usually a view over a memory-mapped model file. Row {@code r} starts at byte {@code r * rowBytes()}.
+ * A read-only weight matrix {@code [rows][cols]} in little-endian storage of type {@code type}, usually a view over
+ * a memory-mapped model file.
+ *
+ * <p>Two layouts hold the same blocks (for F32/F16/BF16 a "block" is one value): {@linkplain #rowGroup() row group}
+ * 1 is the files' row-major order, row {@code r} at byte {@code r * rowBytes()}; row group {@link #GROUP} (Q8_0 and
+ * Q4_0, made by {@link #interleaved()}) keeps each run of 4 rows in the same {@code 4 * rowBytes()} bytes but
+ * stores their blocks interleaved: block 0 of each of the 4 rows, then block 1 of each, and so on (the last run may
+ * have fewer rows). A mat-vec over 4 rows then reads one contiguous stream instead of four, which the hardware
+ * prefetchers follow at several times the speed. Kernels address blocks through {@link #blockOffset} and
+ * {@link #blockStride}, which cover both layouts.
  */
-public record Matrix(String name, MemorySegment data, DType type, int rows, int cols) {
+public record Matrix(String name, MemorySegment data, DType type, int rows, int cols, int rowGroup) {
+
+    /** Rows per interleaved group. */
+    public static final int GROUP = 4;
 
     public Matrix {
         Objects.requireNonNull(data, "data");
         Objects.requireNonNull(type, "type");
         if (rows <= 0 || cols <= 0) {
             throw new IllegalArgumentException(name + ": shape [" + rows + "][" + cols + "] must be positive");
+        }
+        if (rowGroup != 1 && rowGroup != GROUP) {
+            throw new IllegalArgumentException(name + ": row group " + rowGroup + " is not 1 or " + GROUP);
+        }
+        if (rowGroup != 1 && type != DType.Q8_0 && type != DType.Q4_0) {
+            throw new IllegalArgumentException(name + ": only Q8_0 and Q4_0 are stored interleaved, not " + type);
         }
         long expected = Math.multiplyExact((long) rows, type.bytesFor(cols));
         if (data.byteSize() != expected) {
@@ -22,18 +40,84 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
         }
     }
 
+    /** A matrix in the files' row-major layout. */
+    public Matrix(String name, MemorySegment data, DType type, int rows, int cols) {
+        this(name, data, type, rows, cols, 1);
+    }
+
     public long rowBytes() {
         return type.bytesFor(cols);
     }
 
-    /** Byte offset of row {@code row} inside {@link #data()}. */
+    /** Blocks per row ({@code cols} for unquantized types). */
+    public int blocksPerRow() {
+        return cols / type.blockSize();
+    }
+
+    /**
+     * Byte offset of row {@code row} inside {@link #data()}: where its values lie contiguously in the row-major
+     * layout.
+     *
+     * @throws IllegalStateException for an interleaved matrix, whose rows are not contiguous
+     */
     public long rowOffset(int row) {
+        if (rowGroup != 1) {
+            throw new IllegalStateException(name + " is interleaved: address its blocks with blockOffset");
+        }
         return row * rowBytes();
     }
 
-    /** Rows {@code [from, from + count)} as a matrix of their own (a view, no copy). */
+    /** Byte offset of block {@code block} of row {@code row}. */
+    public long blockOffset(int row, int block) {
+        int first = row - row % rowGroup;
+        int inGroup = Math.min(rowGroup, rows - first);
+        return first * rowBytes() + (long) block * inGroup * type.blockBytes() + (long) (row - first) * type.blockBytes();
+    }
+
+    /** Bytes from one block of row {@code row} to its next block. */
+    public long blockStride(int row) {
+        int first = row - row % rowGroup;
+        return (long) Math.min(rowGroup, rows - first) * type.blockBytes();
+    }
+
+    /**
+     * Rows {@code [from, from + count)} as a matrix of their own (a view, no copy). An interleaved matrix is sliced
+     * at whole groups: {@code from} is a multiple of {@link #GROUP} and so is {@code count}, unless the slice ends at
+     * the last row.
+     */
     public Matrix rowSlice(String sliceName, int from, int count) {
         Objects.checkFromIndexSize(from, count, rows);
-        return new Matrix(sliceName, data.asSlice(rowOffset(from), count * rowBytes()), type, count, cols);
+        if (rowGroup != 1 && (from % rowGroup != 0 || (count % rowGroup != 0 && from + count != rows))) {
+            throw new IllegalArgumentException(name + " is interleaved in groups of " + rowGroup
+                    + " rows; rows [" + from + ", " + (from + count) + ") split a group");
+        }
+        return new Matrix(sliceName, data.asSlice(from * rowBytes(), count * rowBytes()), type, count, cols, rowGroup);
+    }
+
+    /**
+     * This matrix with its rows interleaved in groups of {@link #GROUP} (see the class comment), copied into native
+     * memory that is freed when the returned matrix is no longer reachable. The blocks are copied unchanged, so every
+     * kernel computes the same values from either layout.
+     *
+     * @throws IllegalArgumentException for types other than Q8_0 and Q4_0
+     */
+    public Matrix interleaved() {
+        if (rowGroup == GROUP) {
+            return this;
+        }
+        if (type != DType.Q8_0 && type != DType.Q4_0) {
+            throw new IllegalArgumentException(name + ": only Q8_0 and Q4_0 are stored interleaved, not " + type);
+        }
+        MemorySegment copy = Arena.ofAuto().allocate(data.byteSize(), 64);
+        Matrix out = new Matrix(name, copy, type, rows, cols, GROUP);
+        long blockBytes = type.blockBytes();
+        int blocks = blocksPerRow();
+        for (int r = 0; r < rows; r++) {
+            long from = rowOffset(r);
+            for (int b = 0; b < blocks; b++) {
+                MemorySegment.copy(data, from + b * blockBytes, copy, out.blockOffset(r, b), blockBytes);
+            }
+        }
+        return out;
     }
 }

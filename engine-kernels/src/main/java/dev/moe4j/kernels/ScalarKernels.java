@@ -103,7 +103,7 @@ public final class ScalarKernels implements KernelProvider {
     /** Shared by both providers: row {@code row} of any storage type, widened to F32. */
     static void widenRow(Matrix w, int row, float[] out, int outOff) {
         MemorySegment data = w.data();
-        long base = w.rowOffset(row);
+        long base = w.blockOffset(row, 0);
         int cols = w.cols();
         switch (w.type()) {
             case F32 -> MemorySegment.copy(data, LE_FLOAT, base, out, outOff, cols);
@@ -120,9 +120,9 @@ public final class ScalarKernels implements KernelProvider {
             default -> {
                 BlockFormat format = BlockFormat.of(w.type());
                 int blockSize = w.type().blockSize();
-                int blockBytes = w.type().blockBytes();
+                long stride = w.blockStride(row);
                 for (int block = 0; block < cols / blockSize; block++) {
-                    format.dequantize(data, base + (long) block * blockBytes, out, outOff + block * blockSize);
+                    format.dequantize(data, base + block * stride, out, outOff + block * blockSize);
                 }
             }
         }

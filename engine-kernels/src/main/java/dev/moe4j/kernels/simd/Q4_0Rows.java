@@ -7,6 +7,8 @@ import dev.moe4j.kernels.Matrix;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -17,93 +19,146 @@ import jdk.incubator.vector.VectorSpecies;
 final class Q4_0Rows {
 
     private static final int BLOCK = 32;
-    private static final long BLOCK_BYTES = 18;
 
     private Q4_0Rows() {}
-
-    /** The low nibbles of {@code qs}, minus 8: weights j. */
-    private static ByteVector low(ByteVector qs) {
-        return qs.and((byte) 0x0F).sub((byte) 8);
-    }
-
-    /** The high nibbles of {@code qs}, minus 8: weights j + 16. */
-    private static ByteVector high(ByteVector qs) {
-        return Q8_0Rows.highNibbles(qs).sub((byte) 8);
-    }
 
     /** Row {@code row} widened into out[outOff, outOff + cols). */
     static void widen(Lanes lanes, Matrix w, int row, float[] out, int outOff) {
         VectorSpecies<Float> fs = lanes.floats();
+        VectorSpecies<Integer> is = lanes.ints();
         VectorSpecies<Byte> bs = lanes.bytes();
         int parts = bs.length() / fs.length();
+        int n = fs.length();
         MemorySegment data = w.data();
-        long base = w.rowOffset(row);
+        long base = w.blockOffset(row, 0);
+        long stride = w.blockStride(row);
         int blocks = w.cols() / BLOCK;
         for (int block = 0; block < blocks; block++) {
-            long at = base + block * BLOCK_BYTES;
+            long at = base + block * stride;
             float d = half(data, at);
             int o = outOff + block * BLOCK;
             for (int j = 0; j < BLOCK / 2; j += bs.length()) {
-                ByteVector qs = ByteVector.fromMemorySegment(bs, data, at + 2 + j, LE);
-                ByteVector lo = low(qs);
-                ByteVector hi = high(qs);
-                Q8_0Rows.widen(lo, fs, 0).mul(d).intoArray(out, o + j);
-                Q8_0Rows.widen(hi, fs, 0).mul(d).intoArray(out, o + j + BLOCK / 2);
-                // 128-bit registers: the 8 loaded bytes fill a second vector of 4 floats
+                ByteVector q = ByteVector.fromMemorySegment(bs, data, at + 2 + j, LE);
+                IntVector i = (IntVector) q.convertShape(VectorOperators.B2I, is, 0);
+                i.and(15).sub(8).convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(d).intoArray(out, o + j);
+                i.lanewise(VectorOperators.LSHR, 4).and(15).sub(8).convert(VectorOperators.I2F, 0).reinterpretAsFloats()
+                        .mul(d).intoArray(out, o + BLOCK / 2 + j);
+                // 128-bit registers: the 8 loaded bytes fill a second vector of 4 lanes
                 if (parts == 2) {
-                    int i = o + j + fs.length();
-                    Q8_0Rows.widen(lo, fs, 1).mul(d).intoArray(out, i);
-                    Q8_0Rows.widen(hi, fs, 1).mul(d).intoArray(out, i + BLOCK / 2);
+                    i = (IntVector) q.convertShape(VectorOperators.B2I, is, 1);
+                    i.and(15).sub(8).convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(d)
+                            .intoArray(out, o + j + n);
+                    i.lanewise(VectorOperators.LSHR, 4).and(15).sub(8).convert(VectorOperators.I2F, 0).reinterpretAsFloats()
+                            .mul(d).intoArray(out, o + BLOCK / 2 + j + n);
                 }
             }
         }
     }
 
-    /** out[r] = w[r]·x for r in [rowStart, rowEnd). */
+    /**
+     * out[r] = w[r]·x for r in [rowStart, rowEnd). Four rows per pass share each load of x, with four independent
+     * FMA chains; on interleaved storage ({@link Matrix#interleaved()}) their blocks are one contiguous stream.
+     * Nibbles are unpacked in int lanes (x86 has no byte shift); each weight is (q − 8)·d as the scalar dequantiser
+     * rounds it (fma(q, d, −8d) would be one op less but gives +0 where the product is −0). Everything stays in this one method: C2 would not
+     * inline helpers taking vectors into a loop this size, and a vector passed to a call is boxed.
+     */
     static void matvec(Lanes lanes, float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
         VectorSpecies<Float> fs = lanes.floats();
+        VectorSpecies<Integer> is = lanes.ints();
         VectorSpecies<Byte> bs = lanes.bytes();
         int parts = bs.length() / fs.length();
         MemorySegment data = w.data();
         int blocks = w.cols() / BLOCK;
         int n = fs.length();
-        float[] sums = new float[2 * n]; // [2 rows][n lanes]
+        float[] sums = new float[4 * n]; // [4 rows][n lanes]
         int last = rowEnd - 1;
-        // two rows per pass share each load of x (four exceed C2's inlining budget with the nibble unpacking). A pass
-        // short of rows repeats the last one, so that every row is summed by this same code.
-        for (int r = rowStart; r < rowEnd; r += 2) {
-            long base0 = w.rowOffset(r);
-            long base1 = w.rowOffset(Math.min(r + 1, last));
+        // a pass short of rows repeats the last one, so that every row is summed by this same code
+        for (int r = rowStart; r < rowEnd; r += 4) {
+            long base0 = w.blockOffset(r, 0);
+            long base1 = w.blockOffset(Math.min(r + 1, last), 0);
+            long base2 = w.blockOffset(Math.min(r + 2, last), 0);
+            long base3 = w.blockOffset(Math.min(r + 3, last), 0);
+            long stride0 = w.blockStride(r);
+            long stride1 = w.blockStride(Math.min(r + 1, last));
+            long stride2 = w.blockStride(Math.min(r + 2, last));
+            long stride3 = w.blockStride(Math.min(r + 3, last));
             FloatVector acc0 = FloatVector.zero(fs);
             FloatVector acc1 = acc0;
+            FloatVector acc2 = acc0;
+            FloatVector acc3 = acc0;
             for (int block = 0; block < blocks; block++) {
-                long at0 = base0 + block * BLOCK_BYTES;
-                long at1 = base1 + block * BLOCK_BYTES;
+                long at0 = base0 + block * stride0;
+                long at1 = base1 + block * stride1;
+                long at2 = base2 + block * stride2;
+                long at3 = base3 + block * stride3;
                 float d0 = half(data, at0);
                 float d1 = half(data, at1);
-                // the low nibbles (weights 0-15), then the high ones (16-31): each lane sums its columns in order
-                for (int j = 0; j < BLOCK; j += bs.length()) {
-                    int nibbles = j % (BLOCK / 2);
-                    ByteVector qs0 = ByteVector.fromMemorySegment(bs, data, at0 + 2 + nibbles, LE);
-                    ByteVector qs1 = ByteVector.fromMemorySegment(bs, data, at1 + 2 + nibbles, LE);
-                    ByteVector q0 = j < BLOCK / 2 ? low(qs0) : high(qs0);
-                    ByteVector q1 = j < BLOCK / 2 ? low(qs1) : high(qs1);
-                    int i = block * BLOCK + j;
-                    FloatVector xv = FloatVector.fromArray(fs, x, i);
-                    acc0 = Q8_0Rows.widen(q0, fs, 0).mul(d0).fma(xv, acc0);
-                    acc1 = Q8_0Rows.widen(q1, fs, 0).mul(d1).fma(xv, acc1);
-                    // 128-bit registers: the 8 loaded bytes fill a second vector of 4 floats
+                float d2 = half(data, at2);
+                float d3 = half(data, at3);
+                // the low nibbles: weights 0-15
+                for (int j = 0; j < BLOCK / 2; j += bs.length()) {
+                    ByteVector q0 = ByteVector.fromMemorySegment(bs, data, at0 + 2 + j, LE);
+                    ByteVector q1 = ByteVector.fromMemorySegment(bs, data, at1 + 2 + j, LE);
+                    ByteVector q2 = ByteVector.fromMemorySegment(bs, data, at2 + 2 + j, LE);
+                    ByteVector q3 = ByteVector.fromMemorySegment(bs, data, at3 + 2 + j, LE);
+                    FloatVector xv0 = FloatVector.fromArray(fs, x, block * BLOCK + j);
+                    acc0 = ((IntVector) q0.convertShape(VectorOperators.B2I, is, 0)).and(15).sub(8)
+                            .convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(d0).fma(xv0, acc0);
+                    acc1 = ((IntVector) q1.convertShape(VectorOperators.B2I, is, 0)).and(15).sub(8)
+                            .convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(d1).fma(xv0, acc1);
+                    acc2 = ((IntVector) q2.convertShape(VectorOperators.B2I, is, 0)).and(15).sub(8)
+                            .convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(d2).fma(xv0, acc2);
+                    acc3 = ((IntVector) q3.convertShape(VectorOperators.B2I, is, 0)).and(15).sub(8)
+                            .convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(d3).fma(xv0, acc3);
+                    // 128-bit registers: the 8 loaded bytes fill a second vector of 4 lanes
                     if (parts == 2) {
-                        xv = FloatVector.fromArray(fs, x, i + n);
-                        acc0 = Q8_0Rows.widen(q0, fs, 1).mul(d0).fma(xv, acc0);
-                        acc1 = Q8_0Rows.widen(q1, fs, 1).mul(d1).fma(xv, acc1);
+                        FloatVector xv1 = FloatVector.fromArray(fs, x, block * BLOCK + j + n);
+                        acc0 = ((IntVector) q0.convertShape(VectorOperators.B2I, is, 1)).and(15).sub(8)
+                                .convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(d0).fma(xv1, acc0);
+                        acc1 = ((IntVector) q1.convertShape(VectorOperators.B2I, is, 1)).and(15).sub(8)
+                                .convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(d1).fma(xv1, acc1);
+                        acc2 = ((IntVector) q2.convertShape(VectorOperators.B2I, is, 1)).and(15).sub(8)
+                                .convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(d2).fma(xv1, acc2);
+                        acc3 = ((IntVector) q3.convertShape(VectorOperators.B2I, is, 1)).and(15).sub(8)
+                                .convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(d3).fma(xv1, acc3);
+                    }
+                }
+                // the high nibbles: weights 16-31
+                for (int j = 0; j < BLOCK / 2; j += bs.length()) {
+                    ByteVector q0 = ByteVector.fromMemorySegment(bs, data, at0 + 2 + j, LE);
+                    ByteVector q1 = ByteVector.fromMemorySegment(bs, data, at1 + 2 + j, LE);
+                    ByteVector q2 = ByteVector.fromMemorySegment(bs, data, at2 + 2 + j, LE);
+                    ByteVector q3 = ByteVector.fromMemorySegment(bs, data, at3 + 2 + j, LE);
+                    FloatVector xv0 = FloatVector.fromArray(fs, x, block * BLOCK + BLOCK / 2 + j);
+                    acc0 = ((IntVector) q0.convertShape(VectorOperators.B2I, is, 0)).lanewise(VectorOperators.LSHR, 4).and(15).sub(8)
+                            .convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(d0).fma(xv0, acc0);
+                    acc1 = ((IntVector) q1.convertShape(VectorOperators.B2I, is, 0)).lanewise(VectorOperators.LSHR, 4).and(15).sub(8)
+                            .convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(d1).fma(xv0, acc1);
+                    acc2 = ((IntVector) q2.convertShape(VectorOperators.B2I, is, 0)).lanewise(VectorOperators.LSHR, 4).and(15).sub(8)
+                            .convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(d2).fma(xv0, acc2);
+                    acc3 = ((IntVector) q3.convertShape(VectorOperators.B2I, is, 0)).lanewise(VectorOperators.LSHR, 4).and(15).sub(8)
+                            .convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(d3).fma(xv0, acc3);
+                    // 128-bit registers: the 8 loaded bytes fill a second vector of 4 lanes
+                    if (parts == 2) {
+                        FloatVector xv1 = FloatVector.fromArray(fs, x, block * BLOCK + BLOCK / 2 + j + n);
+                        acc0 = ((IntVector) q0.convertShape(VectorOperators.B2I, is, 1)).lanewise(VectorOperators.LSHR, 4).and(15).sub(8)
+                                .convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(d0).fma(xv1, acc0);
+                        acc1 = ((IntVector) q1.convertShape(VectorOperators.B2I, is, 1)).lanewise(VectorOperators.LSHR, 4).and(15).sub(8)
+                                .convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(d1).fma(xv1, acc1);
+                        acc2 = ((IntVector) q2.convertShape(VectorOperators.B2I, is, 1)).lanewise(VectorOperators.LSHR, 4).and(15).sub(8)
+                                .convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(d2).fma(xv1, acc2);
+                        acc3 = ((IntVector) q3.convertShape(VectorOperators.B2I, is, 1)).lanewise(VectorOperators.LSHR, 4).and(15).sub(8)
+                                .convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(d3).fma(xv1, acc3);
                     }
                 }
             }
             acc0.intoArray(sums, 0);
             acc1.intoArray(sums, n);
-            out[r] = lanes.sum(sums, 0);
-            out[Math.min(r + 1, last)] = lanes.sum(sums, n);
+            acc2.intoArray(sums, 2 * n);
+            acc3.intoArray(sums, 3 * n);
+            for (int i = 0; i < 4; i++) {
+                out[Math.min(r + i, last)] = lanes.sum(sums, i * n);
+            }
         }
     }
 }

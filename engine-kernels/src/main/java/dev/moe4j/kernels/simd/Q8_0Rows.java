@@ -19,8 +19,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class Q8_0Rows {
 
     private static final int BLOCK = 32;
-    private static final long BLOCK_BYTES = 34;
-
     private Q8_0Rows() {}
 
     /** Row {@code row} widened into out[outOff, outOff + cols). */
@@ -29,10 +27,11 @@ final class Q8_0Rows {
         VectorSpecies<Byte> bs = lanes.bytes();
         int parts = bs.length() / fs.length();
         MemorySegment data = w.data();
-        long base = w.rowOffset(row);
+        long base = w.blockOffset(row, 0);
+        long stride = w.blockStride(row);
         int blocks = w.cols() / BLOCK;
         for (int block = 0; block < blocks; block++) {
-            long at = base + block * BLOCK_BYTES;
+            long at = base + block * stride;
             float d = half(data, at);
             int o = outOff + block * BLOCK;
             for (int j = 0; j < BLOCK; j += bs.length()) {
@@ -59,25 +58,33 @@ final class Q8_0Rows {
         // four rows per pass share each load of x; their sums are four independent FMA chains. A pass short of rows
         // repeats the last one, so that every row is summed by this same code.
         for (int r = rowStart; r < rowEnd; r += 4) {
-            long base0 = w.rowOffset(r);
-            long base1 = w.rowOffset(Math.min(r + 1, last));
-            long base2 = w.rowOffset(Math.min(r + 2, last));
-            long base3 = w.rowOffset(Math.min(r + 3, last));
+            // interleaved storage (Matrix.interleaved) puts the four rows' blocks side by side: one stream
+            long base0 = w.blockOffset(r, 0);
+            long base1 = w.blockOffset(Math.min(r + 1, last), 0);
+            long base2 = w.blockOffset(Math.min(r + 2, last), 0);
+            long base3 = w.blockOffset(Math.min(r + 3, last), 0);
+            long stride0 = w.blockStride(r);
+            long stride1 = w.blockStride(Math.min(r + 1, last));
+            long stride2 = w.blockStride(Math.min(r + 2, last));
+            long stride3 = w.blockStride(Math.min(r + 3, last));
             FloatVector acc0 = FloatVector.zero(fs);
             FloatVector acc1 = acc0;
             FloatVector acc2 = acc0;
             FloatVector acc3 = acc0;
             for (int block = 0; block < blocks; block++) {
-                long at = block * BLOCK_BYTES;
-                float d0 = half(data, base0 + at);
-                float d1 = half(data, base1 + at);
-                float d2 = half(data, base2 + at);
-                float d3 = half(data, base3 + at);
+                long at0 = base0 + block * stride0;
+                long at1 = base1 + block * stride1;
+                long at2 = base2 + block * stride2;
+                long at3 = base3 + block * stride3;
+                float d0 = half(data, at0);
+                float d1 = half(data, at1);
+                float d2 = half(data, at2);
+                float d3 = half(data, at3);
                 for (int j = 0; j < BLOCK; j += bs.length()) {
-                    ByteVector q0 = ByteVector.fromMemorySegment(bs, data, base0 + at + 2 + j, LE);
-                    ByteVector q1 = ByteVector.fromMemorySegment(bs, data, base1 + at + 2 + j, LE);
-                    ByteVector q2 = ByteVector.fromMemorySegment(bs, data, base2 + at + 2 + j, LE);
-                    ByteVector q3 = ByteVector.fromMemorySegment(bs, data, base3 + at + 2 + j, LE);
+                    ByteVector q0 = ByteVector.fromMemorySegment(bs, data, at0 + 2 + j, LE);
+                    ByteVector q1 = ByteVector.fromMemorySegment(bs, data, at1 + 2 + j, LE);
+                    ByteVector q2 = ByteVector.fromMemorySegment(bs, data, at2 + 2 + j, LE);
+                    ByteVector q3 = ByteVector.fromMemorySegment(bs, data, at3 + 2 + j, LE);
                     FloatVector xv = FloatVector.fromArray(fs, x, block * BLOCK + j);
                     acc0 = widen(q0, fs, 0).mul(d0).fma(xv, acc0);
                     acc1 = widen(q1, fs, 0).mul(d1).fma(xv, acc1);
