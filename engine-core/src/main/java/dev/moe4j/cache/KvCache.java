@@ -4,8 +4,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The paged key/value cache of one engine: for every layer, K and V storage of
- * {@code [numBlocks][blockSize][numKvHeads][headDim]} F32, shared by all sequences through a {@link BlockPool}.
- * Keys are stored after QK-norm and RoPE; values raw.
+ * {@code [numKvHeads][numBlocks · blockSize slots][headDim]} F32, shared by all sequences through a
+ * {@link BlockPool}. Head-major, so that one head's positions lie {@code headDim} floats apart: with the slot
+ * outermost they would lie {@code kvDim} floats (often exactly 4 KiB) apart, and reading them would thrash the
+ * same few L1 sets. Keys are stored after QK-norm and RoPE; values raw.
  */
 public final class KvCache {
     /** Default tokens per block. */
@@ -71,11 +73,16 @@ public final class KvCache {
         return maxPositions;
     }
 
+    /** Slots per layer and head: blocks × block size. */
+    public int slots() {
+        return pool.capacity() * blockSize;
+    }
+
     public BlockPool pool() {
         return pool;
     }
 
-    /** Layer {@code layer}'s keys, addressed as {@code slot · kvDim + kvHead · headDim + i}. */
+    /** Layer {@code layer}'s keys, addressed as {@code (kvHead · slots() + slot) · headDim + i}. */
     public float[] keys(int layer) {
         return keys[layer];
     }

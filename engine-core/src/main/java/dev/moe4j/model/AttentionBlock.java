@@ -31,6 +31,7 @@ final class AttentionBlock {
         // QK-norm per head (shared weight over heads), then RoPE at each token's position; store k, v
         float[] keys = cache.keys(layer);
         float[] values = cache.values(layer);
+        int slots = cache.slots(); // layout: [kvHead][slot][hd]
         float[] cos = new float[hd / 2];
         float[] sin = new float[hd / 2];
         for (int t = 0; t < n; t++) {
@@ -46,8 +47,11 @@ final class AttentionBlock {
             kernels.rope(s.q, t * qDim, heads, hd, cos, sin);
             kernels.rope(s.k, t * kvDim, kvHeads, hd, cos, sin);
             int slot = batch.sequence(t).slot(batch.position(t));
-            System.arraycopy(s.k, t * kvDim, keys, slot * kvDim, kvDim);
-            System.arraycopy(s.v, t * kvDim, values, slot * kvDim, kvDim);
+            for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
+                int at = (kvHead * slots + slot) * hd;
+                System.arraycopy(s.k, t * kvDim + kvHead * hd, keys, at, hd);
+                System.arraycopy(s.v, t * kvDim + kvHead * hd, values, at, hd);
+            }
         }
         trace.record("q_roped", layer, s.q, n, qDim);
         trace.record("k_roped", layer, s.k, n, kvDim);
@@ -56,22 +60,25 @@ final class AttentionBlock {
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
         kernels.parallel().forRange(n * heads, 1, (start, end) -> {
-            float[] scores = new float[maxPosition(batch, start / heads, (end - 1) / heads) + 1];
+            int maxLen = maxPosition(batch, start / heads, (end - 1) / heads) + 1;
+            float[] scores = new float[maxLen];
+            int[] rows = new int[maxLen]; // where each position's k and v start within its head's cache region
+            Sequence rowsOf = null;
+            int rowsKnown = 0;
             for (int item = start; item < end; item++) {
                 int t = item / heads;
                 int head = item % heads;
-                int kvOff = (head / group) * hd;
-                int qOff = t * qDim + head * hd;
                 Sequence seq = batch.sequence(t);
                 int len = batch.position(t) + 1;
-                for (int pos = 0; pos < len; pos++) {
-                    scores[pos] = kernels.dot(s.q, qOff, keys, seq.slot(pos) * kvDim + kvOff, hd) * scale;
+                if (seq != rowsOf) {
+                    rowsOf = seq;
+                    rowsKnown = 0;
                 }
-                kernels.softmax(scores, 0, len);
-                java.util.Arrays.fill(s.attn, qOff, qOff + hd, 0f);
-                for (int pos = 0; pos < len; pos++) {
-                    kernels.axpy(s.attn, qOff, scores[pos], values, seq.slot(pos) * kvDim + kvOff, hd);
+                for (; rowsKnown < len; rowsKnown++) {
+                    rows[rowsKnown] = seq.slot(rowsKnown) * hd;
                 }
+                kernels.attend(s.attn, t * qDim + head * hd, s.q, t * qDim + head * hd, keys, values, rows,
+                        (head / group) * slots * hd, len, hd, scale, scores);
             }
         });
         trace.record("attn", layer, s.attn, n, qDim);

@@ -38,6 +38,15 @@ public interface KernelProvider {
      */
     void rope(float[] x, int off, int nHeads, int headDim, float[] cos, float[] sin);
 
+    /**
+     * One query head attending over {@code len} cached positions: score_p = scale·(q·k_p), softmax over p, then
+     * out = Σ_p score_p·v_p, all vectors of n floats. The query is q[qOff, +n), position p's key is
+     * keys[rows[p] + headOff, +n) and its value values[rows[p] + headOff, +n); {@code scores} is scratch of at
+     * least len floats and holds the softmax weights afterwards.
+     */
+    void attend(float[] out, int outOff, float[] q, int qOff, float[] keys, float[] values, int[] rows, int headOff,
+            int len, int n, float scale, float[] scores);
+
     /** Row {@code row} of {@code w}, widened to F32, into out[outOff, outOff + w.cols()). */
     void dequantizeRow(Matrix w, int row, float[] out, int outOff);
 

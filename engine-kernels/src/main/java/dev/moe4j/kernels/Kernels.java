@@ -70,6 +70,20 @@ public final class Kernels {
         return provider.dot(a, aOff, b, bOff, n);
     }
 
+    /** See {@link KernelProvider#attend}; every position's key and value must lie inside their arrays. */
+    public void attend(float[] out, int outOff, float[] q, int qOff, float[] keys, float[] values, int[] rows,
+            int headOff, int len, int n, float scale, float[] scores) {
+        Objects.checkFromIndexSize(outOff, n, out.length);
+        Objects.checkFromIndexSize(qOff, n, q.length);
+        Objects.checkFromIndexSize(0, len, rows.length);
+        Objects.checkFromIndexSize(0, len, scores.length);
+        int limit = Math.min(keys.length, values.length);
+        for (int p = 0; p < len; p++) {
+            Objects.checkFromIndexSize(rows[p] + headOff, n, limit);
+        }
+        provider.attend(out, outOff, q, qOff, keys, values, rows, headOff, len, n, scale, scores);
+    }
+
     public void axpy(float[] y, int yOff, float alpha, float[] x, int xOff, int n) {
         Objects.checkFromIndexSize(yOff, n, y.length);
         Objects.checkFromIndexSize(xOff, n, x.length);

@@ -96,6 +96,22 @@ public final class ScalarKernels implements KernelProvider {
     }
 
     @Override
+    public void attend(float[] out, int outOff, float[] q, int qOff, float[] keys, float[] values, int[] rows,
+            int headOff, int len, int n, float scale, float[] scores) {
+        for (int p = 0; p < len; p++) {
+            scores[p] = dot(q, qOff, keys, rows[p] + headOff, n) * scale;
+        }
+        softmax(scores, 0, len);
+        for (int c = 0; c < n; c++) {
+            float sum = 0;
+            for (int p = 0; p < len; p++) {
+                sum += scores[p] * values[rows[p] + headOff + c];
+            }
+            out[outOff + c] = sum;
+        }
+    }
+
+    @Override
     public void dequantizeRow(Matrix w, int row, float[] out, int outOff) {
         widenRow(w, row, out, outOff);
     }

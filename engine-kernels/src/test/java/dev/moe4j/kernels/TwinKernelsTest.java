@@ -183,6 +183,76 @@ class TwinKernelsTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {128, 256, 512})
+    void attend(int bits) {
+        KernelProvider vector = new VectorKernels(bits);
+        Random random = new Random(77 + bits);
+        for (int n : new int[] {1, 3, 31, 33, 128}) {
+            for (int len : new int[] {1, 3, 5, 17, 100}) {
+                // positions in shuffled slots of a [head][slot][n] cache with 2 heads; the query reads head 1
+                int slots = len + 7;
+                float[] keys = new float[2 * slots * n];
+                float[] values = new float[2 * slots * n];
+                for (int i = 0; i < keys.length; i++) {
+                    keys[i] = (float) random.nextGaussian();
+                    values[i] = (float) random.nextGaussian();
+                }
+                java.util.List<Integer> order = new java.util.ArrayList<>();
+                for (int i = 0; i < slots; i++) {
+                    order.add(i);
+                }
+                java.util.Collections.shuffle(order, random);
+                int[] rows = new int[len];
+                for (int p = 0; p < len; p++) {
+                    rows[p] = order.get(p) * n;
+                }
+                int headOff = slots * n;
+                float[] q = new float[n + 3];
+                for (int i = 0; i < q.length; i++) {
+                    q[i] = (float) random.nextGaussian();
+                }
+                float scale = (float) (1 / Math.sqrt(n));
+                float[] expected = new float[n + 2];
+                float[] actual = new float[n + 2];
+                SCALAR.attend(expected, 2, q, 3, keys, values, rows, headOff, len, n, scale, new float[len]);
+                vector.attend(actual, 2, q, 3, keys, values, rows, headOff, len, n, scale, new float[len]);
+                // independent reference in double
+                double[] w = new double[len];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int p = 0; p < len; p++) {
+                    double dot = 0;
+                    for (int c = 0; c < n; c++) {
+                        dot += (double) q[3 + c] * keys[rows[p] + headOff + c];
+                    }
+                    w[p] = dot * scale;
+                    max = Math.max(max, w[p]);
+                }
+                double total = 0;
+                for (int p = 0; p < len; p++) {
+                    w[p] = Math.exp(w[p] - max);
+                    total += w[p];
+                }
+                for (int c = 0; c < n; c++) {
+                    double sum = 0;
+                    double magnitude = 0;
+                    for (int p = 0; p < len; p++) {
+                        double term = w[p] / total * values[rows[p] + headOff + c];
+                        sum += term;
+                        magnitude += Math.abs(term);
+                    }
+                    // a score's rounding (~√n·2^-24 of Σ|q·k|, ≤ 1e-5 here) moves the weights by as much, relatively
+                    double tolerance = 2e-5 * magnitude + 1e-7;
+                    String what = bits + " bits n=" + n + " len=" + len + " c=" + c;
+                    assertEquals(sum, expected[2 + c], tolerance, "scalar " + what);
+                    assertEquals(sum, actual[2 + c], tolerance, "vector " + what);
+                }
+                assertEquals(0f, actual[0], "writes only its output");
+                assertEquals(0f, actual[1], "writes only its output");
+            }
+        }
+    }
+
     /** |expected − actual| ≤ tolerance·|expected| (plus the smallest normal, for zeros). */
     static void assertRelative(float[] expected, float[] actual, double tolerance, String what) {
         assertEquals(expected.length, actual.length, what);

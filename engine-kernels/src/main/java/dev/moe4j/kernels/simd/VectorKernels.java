@@ -72,6 +72,12 @@ public final class VectorKernels implements KernelProvider {
     }
 
     @Override
+    public void attend(float[] out, int outOff, float[] q, int qOff, float[] keys, float[] values, int[] rows,
+            int headOff, int len, int n, float scale, float[] scores) {
+        AttentionKernels.attend(lanes, out, outOff, q, qOff, keys, values, rows, headOff, len, n, scale, scores);
+    }
+
+    @Override
     public void dequantizeRow(Matrix w, int row, float[] out, int outOff) {
         widenRow(lanes, w, row, out, outOff);
     }

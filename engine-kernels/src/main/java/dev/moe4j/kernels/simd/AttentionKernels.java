@@ -1,0 +1,105 @@
+package dev.moe4j.kernels.simd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link dev.moe4j.kernels.KernelProvider#attend}: one query head over its cached positions in one call. Scores
+ * are computed four positions per pass, sharing each load of the query; the weighted sum of values keeps four
+ * vectors of the output in registers across all positions instead of reading and writing it per position.
+ *
+ * <p>Each score follows one order whatever the position count: lane i of an accumulator sums q[c]·k[c] for
+ * c ≡ i (mod lanes) in increasing c, the lanes are summed by {@link Lanes#sum}, the columns past the last whole
+ * vector are added one by one. So a query gets the same bits in a batch of many tokens as alone.
+ */
+final class AttentionKernels {
+
+    private AttentionKernels() {}
+
+    static void attend(Lanes lanes, float[] out, int outOff, float[] q, int qOff, float[] keys, float[] values,
+            int[] rows, int headOff, int len, int n, float scale, float[] scores) {
+        VectorSpecies<Float> fs = lanes.floats();
+        int step = fs.length();
+        int bound = fs.loopBound(n);
+        float[] lanesOf = new float[4 * step];
+        int p = 0;
+        for (; p + 4 <= len; p += 4) {
+            int k0 = rows[p] + headOff;
+            int k1 = rows[p + 1] + headOff;
+            int k2 = rows[p + 2] + headOff;
+            int k3 = rows[p + 3] + headOff;
+            FloatVector acc0 = FloatVector.zero(fs);
+            FloatVector acc1 = acc0;
+            FloatVector acc2 = acc0;
+            FloatVector acc3 = acc0;
+            for (int c = 0; c < bound; c += step) {
+                FloatVector qv = FloatVector.fromArray(fs, q, qOff + c);
+                acc0 = FloatVector.fromArray(fs, keys, k0 + c).fma(qv, acc0);
+                acc1 = FloatVector.fromArray(fs, keys, k1 + c).fma(qv, acc1);
+                acc2 = FloatVector.fromArray(fs, keys, k2 + c).fma(qv, acc2);
+                acc3 = FloatVector.fromArray(fs, keys, k3 + c).fma(qv, acc3);
+            }
+            acc0.intoArray(lanesOf, 0);
+            acc1.intoArray(lanesOf, step);
+            acc2.intoArray(lanesOf, 2 * step);
+            acc3.intoArray(lanesOf, 3 * step);
+            scores[p] = tail(lanes.sum(lanesOf, 0), q, qOff, keys, k0, bound, n) * scale;
+            scores[p + 1] = tail(lanes.sum(lanesOf, step), q, qOff, keys, k1, bound, n) * scale;
+            scores[p + 2] = tail(lanes.sum(lanesOf, 2 * step), q, qOff, keys, k2, bound, n) * scale;
+            scores[p + 3] = tail(lanes.sum(lanesOf, 3 * step), q, qOff, keys, k3, bound, n) * scale;
+        }
+        for (; p < len; p++) {
+            int k0 = rows[p] + headOff;
+            FloatVector acc0 = FloatVector.zero(fs);
+            for (int c = 0; c < bound; c += step) {
+                acc0 = FloatVector.fromArray(fs, keys, k0 + c).fma(FloatVector.fromArray(fs, q, qOff + c), acc0);
+            }
+            acc0.intoArray(lanesOf, 0);
+            scores[p] = tail(lanes.sum(lanesOf, 0), q, qOff, keys, k0, bound, n) * scale;
+        }
+
+        ActivationKernels.softmax(lanes, scores, 0, len);
+
+        int c = 0;
+        for (; c + 4 * step <= bound; c += 4 * step) {
+            FloatVector o0 = FloatVector.zero(fs);
+            FloatVector o1 = o0;
+            FloatVector o2 = o0;
+            FloatVector o3 = o0;
+            for (p = 0; p < len; p++) {
+                FloatVector s = FloatVector.broadcast(fs, scores[p]);
+                int v = rows[p] + headOff + c;
+                o0 = FloatVector.fromArray(fs, values, v).fma(s, o0);
+                o1 = FloatVector.fromArray(fs, values, v + step).fma(s, o1);
+                o2 = FloatVector.fromArray(fs, values, v + 2 * step).fma(s, o2);
+                o3 = FloatVector.fromArray(fs, values, v + 3 * step).fma(s, o3);
+            }
+            o0.intoArray(out, outOff + c);
+            o1.intoArray(out, outOff + c + step);
+            o2.intoArray(out, outOff + c + 2 * step);
+            o3.intoArray(out, outOff + c + 3 * step);
+        }
+        for (; c < bound; c += step) {
+            FloatVector o0 = FloatVector.zero(fs);
+            for (p = 0; p < len; p++) {
+                o0 = FloatVector.fromArray(fs, values, rows[p] + headOff + c).fma(FloatVector.broadcast(fs, scores[p]), o0);
+            }
+            o0.intoArray(out, outOff + c);
+        }
+        for (; c < n; c++) {
+            float sum = 0;
+            for (p = 0; p < len; p++) {
+                sum = Math.fma(scores[p], values[rows[p] + headOff + c], sum);
+            }
+            out[outOff + c] = sum;
+        }
+    }
+
+    /** {@code sum} plus q[c]·k[c] for the columns [from, n) past the last whole vector, one by one. */
+    private static float tail(float sum, float[] q, int qOff, float[] keys, int kOff, int from, int n) {
+        for (int c = from; c < n; c++) {
+            sum += q[qOff + c] * keys[kOff + c];
+        }
+        return sum;
+    }
+}
