@@ -2,6 +2,7 @@ package dev.moe4j.kernels;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 
 /**
@@ -110,13 +111,23 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
         }
         MemorySegment copy = Arena.ofAuto().allocate(data.byteSize(), 64);
         Matrix out = new Matrix(name, copy, type, rows, cols, GROUP);
-        long blockBytes = type.blockBytes();
+        // a group at a time through heap buffers: one bulk read and write per group, small copies in between
+        int blockBytes = type.blockBytes();
         int blocks = blocksPerRow();
-        for (int r = 0; r < rows; r++) {
-            long from = rowOffset(r);
+        int rowBytes = Math.toIntExact(rowBytes());
+        byte[] from = new byte[GROUP * rowBytes];
+        byte[] to = new byte[GROUP * rowBytes];
+        for (int first = 0; first < rows; first += GROUP) {
+            int inGroup = Math.min(GROUP, rows - first);
+            long at = (long) first * rowBytes;
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, at, from, 0, inGroup * rowBytes);
             for (int b = 0; b < blocks; b++) {
-                MemorySegment.copy(data, from + b * blockBytes, copy, out.blockOffset(r, b), blockBytes);
+                for (int k = 0; k < inGroup; k++) {
+                    System.arraycopy(from, k * rowBytes + b * blockBytes, to, (b * inGroup + k) * blockBytes,
+                            blockBytes);
+                }
             }
+            MemorySegment.copy(to, 0, copy, ValueLayout.JAVA_BYTE, at, inGroup * rowBytes);
         }
         return out;
     }
