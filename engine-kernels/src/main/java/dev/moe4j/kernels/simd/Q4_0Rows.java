@@ -183,8 +183,6 @@ final class Q4_0Rows {
     private static void matvec16(Lanes lanes, float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
         MemorySegment data = w.data();
         int blocks = w.cols() / BLOCK;
-        int n = F16.length();
-        float[] sums = new float[4 * n]; // [4 rows][n lanes]
         int last = rowEnd - 1;
         for (int r = rowStart; r < rowEnd; r += 4) {
             long base0 = w.blockOffset(r, 0);
@@ -231,13 +229,27 @@ final class Q4_0Rows {
                 acc3 = q3.lanewise(VectorOperators.LSHR, 4).selectFrom(t3.reinterpretAsInts())
                         .reinterpretAsFloats().fma(x1, acc3);
             }
-            acc0.intoArray(sums, 0);
-            acc1.intoArray(sums, n);
-            acc2.intoArray(sums, 2 * n);
-            acc3.intoArray(sums, 3 * n);
-            for (int i = 0; i < 4; i++) {
-                out[Math.min(r + i, last)] = lanes.sum(sums, i * n);
-            }
+            // the last row first: a short pass repeats it, and a real row must win
+            acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_8));
+            acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_4));
+            acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_2));
+            acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_1));
+            out[Math.min(r + 3, last)] = acc3.lane(0);
+            acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_8));
+            acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_4));
+            acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_2));
+            acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_1));
+            out[Math.min(r + 2, last)] = acc2.lane(0);
+            acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_8));
+            acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_4));
+            acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_2));
+            acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_1));
+            out[Math.min(r + 1, last)] = acc1.lane(0);
+            acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_8));
+            acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_4));
+            acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_2));
+            acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_1));
+            out[r] = acc0.lane(0);
         }
     }
 }

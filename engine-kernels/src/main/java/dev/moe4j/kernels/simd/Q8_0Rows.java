@@ -100,6 +100,30 @@ final class Q8_0Rows {
                     }
                 }
             }
+            if (n == 16) {
+                // Lanes.sum's steps inline (see Lanes.Bits512); the last row first: a short pass repeats it
+                acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_8));
+                acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_4));
+                acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_2));
+                acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_1));
+                out[Math.min(r + 3, last)] = acc3.lane(0);
+                acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_8));
+                acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_4));
+                acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_2));
+                acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_1));
+                out[Math.min(r + 2, last)] = acc2.lane(0);
+                acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_8));
+                acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_4));
+                acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_2));
+                acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_1));
+                out[Math.min(r + 1, last)] = acc1.lane(0);
+                acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_8));
+                acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_4));
+                acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_2));
+                acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_1));
+                out[r] = acc0.lane(0);
+                continue;
+            }
             acc0.intoArray(sums, 0);
             acc1.intoArray(sums, n);
             acc2.intoArray(sums, 2 * n);
