@@ -47,6 +47,10 @@ final class Q8_0Rows {
 
     /** out[r] = w[r]·x for r in [rowStart, rowEnd). */
     static void matvec(Lanes lanes, float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
+        if (lanes.floats().length() == 16) {
+            matvec16(out, w, x, rowStart, rowEnd);
+            return;
+        }
         VectorSpecies<Float> fs = lanes.floats();
         VectorSpecies<Byte> bs = lanes.bytes();
         int parts = bs.length() / fs.length();
@@ -100,30 +104,6 @@ final class Q8_0Rows {
                     }
                 }
             }
-            if (n == 16) {
-                // Lanes.sum's steps inline (see Lanes.Bits512); the last row first: a short pass repeats it
-                acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_8));
-                acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_4));
-                acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_2));
-                acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_1));
-                out[Math.min(r + 3, last)] = acc3.lane(0);
-                acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_8));
-                acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_4));
-                acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_2));
-                acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_1));
-                out[Math.min(r + 2, last)] = acc2.lane(0);
-                acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_8));
-                acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_4));
-                acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_2));
-                acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_1));
-                out[Math.min(r + 1, last)] = acc1.lane(0);
-                acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_8));
-                acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_4));
-                acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_2));
-                acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_1));
-                out[r] = acc0.lane(0);
-                continue;
-            }
             acc0.intoArray(sums, 0);
             acc1.intoArray(sums, n);
             acc2.intoArray(sums, 2 * n);
@@ -131,6 +111,82 @@ final class Q8_0Rows {
             for (int i = 0; i < 4; i++) {
                 out[Math.min(r + i, last)] = lanes.sum(sums, i * n);
             }
+        }
+    }
+
+    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+
+    /**
+     * {@link #matvec} with 16-lane registers, written out with constant species and no helper taking a vector
+     * (C2 gives up inlining into a method this size, and a vector passed to a call is boxed). Same order.
+     */
+    private static void matvec16(float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
+        MemorySegment data = w.data();
+        int blocks = w.cols() / BLOCK;
+        int last = rowEnd - 1;
+        for (int r = rowStart; r < rowEnd; r += 4) {
+            long base0 = w.blockOffset(r, 0);
+            long base1 = w.blockOffset(Math.min(r + 1, last), 0);
+            long base2 = w.blockOffset(Math.min(r + 2, last), 0);
+            long base3 = w.blockOffset(Math.min(r + 3, last), 0);
+            long stride0 = w.blockStride(r);
+            long stride1 = w.blockStride(Math.min(r + 1, last));
+            long stride2 = w.blockStride(Math.min(r + 2, last));
+            long stride3 = w.blockStride(Math.min(r + 3, last));
+            FloatVector acc0 = FloatVector.zero(F16);
+            FloatVector acc1 = acc0;
+            FloatVector acc2 = acc0;
+            FloatVector acc3 = acc0;
+            for (int block = 0; block < blocks; block++) {
+                long at0 = base0 + block * stride0;
+                long at1 = base1 + block * stride1;
+                long at2 = base2 + block * stride2;
+                long at3 = base3 + block * stride3;
+                float d0 = half(data, at0);
+                float d1 = half(data, at1);
+                float d2 = half(data, at2);
+                float d3 = half(data, at3);
+                FloatVector x0 = FloatVector.fromArray(F16, x, block * BLOCK + 0);
+                acc0 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, at0 + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(d0).fma(x0, acc0);
+                acc1 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, at1 + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(d1).fma(x0, acc1);
+                acc2 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, at2 + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(d2).fma(x0, acc2);
+                acc3 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, at3 + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(d3).fma(x0, acc3);
+                FloatVector x1 = FloatVector.fromArray(F16, x, block * BLOCK + 16);
+                acc0 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, at0 + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(d0).fma(x1, acc0);
+                acc1 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, at1 + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(d1).fma(x1, acc1);
+                acc2 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, at2 + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(d2).fma(x1, acc2);
+                acc3 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, at3 + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(d3).fma(x1, acc3);
+            }
+            // Lanes.sum's steps inline; the last row first: a short pass repeats it
+            acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_8));
+            acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_4));
+            acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_2));
+            acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_1));
+            out[Math.min(r + 3, last)] = acc3.lane(0);
+            acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_8));
+            acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_4));
+            acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_2));
+            acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_1));
+            out[Math.min(r + 2, last)] = acc2.lane(0);
+            acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_8));
+            acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_4));
+            acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_2));
+            acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_1));
+            out[Math.min(r + 1, last)] = acc1.lane(0);
+            acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_8));
+            acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_4));
+            acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_2));
+            acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_1));
+            out[r] = acc0.lane(0);
         }
     }
 
