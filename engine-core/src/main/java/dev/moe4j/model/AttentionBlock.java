@@ -59,15 +59,17 @@ final class AttentionBlock {
         // causal attention: token t, head h reads kv head h / (H/KV) at positions 0..pos(t)
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
+        // items are head-major, so that each thread's share holds every token: split by token, the causal
+        // triangle would leave the thread with the later tokens three quarters of the work
+        int maxLen = maxPosition(batch, 0, n - 1) + 1;
         kernels.parallel().forRange(n * heads, 1, (start, end) -> {
-            int maxLen = maxPosition(batch, start / heads, (end - 1) / heads) + 1;
             float[] scores = new float[maxLen];
             int[] rows = new int[maxLen]; // where each position's k and v start within its head's cache region
             Sequence rowsOf = null;
             int rowsKnown = 0;
             for (int item = start; item < end; item++) {
-                int t = item / heads;
-                int head = item % heads;
+                int head = item / n;
+                int t = item % n;
                 Sequence seq = batch.sequence(t);
                 int len = batch.position(t) + 1;
                 if (seq != rowsOf) {

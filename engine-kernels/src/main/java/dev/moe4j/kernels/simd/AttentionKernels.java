@@ -39,14 +39,46 @@ final class AttentionKernels {
                 acc2 = FloatVector.fromArray(fs, keys, k2 + c).fma(qv, acc2);
                 acc3 = FloatVector.fromArray(fs, keys, k3 + c).fma(qv, acc3);
             }
-            acc0.intoArray(lanesOf, 0);
-            acc1.intoArray(lanesOf, step);
-            acc2.intoArray(lanesOf, 2 * step);
-            acc3.intoArray(lanesOf, 3 * step);
-            scores[p] = tail(lanes.sum(lanesOf, 0), q, qOff, keys, k0, bound, n) * scale;
-            scores[p + 1] = tail(lanes.sum(lanesOf, step), q, qOff, keys, k1, bound, n) * scale;
-            scores[p + 2] = tail(lanes.sum(lanesOf, 2 * step), q, qOff, keys, k2, bound, n) * scale;
-            scores[p + 3] = tail(lanes.sum(lanesOf, 3 * step), q, qOff, keys, k3, bound, n) * scale;
+            float sum0;
+            float sum1;
+            float sum2;
+            float sum3;
+            if (step == 16) {
+                // Lanes.sum's steps inline (see Lanes.Bits512): the call through memory doubled the cost
+                acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_8));
+                acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_4));
+                acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_2));
+                acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_1));
+                sum0 = acc0.lane(0);
+                acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_8));
+                acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_4));
+                acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_2));
+                acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_1));
+                sum1 = acc1.lane(0);
+                acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_8));
+                acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_4));
+                acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_2));
+                acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_1));
+                sum2 = acc2.lane(0);
+                acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_8));
+                acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_4));
+                acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_2));
+                acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_1));
+                sum3 = acc3.lane(0);
+            } else {
+                acc0.intoArray(lanesOf, 0);
+                acc1.intoArray(lanesOf, step);
+                acc2.intoArray(lanesOf, 2 * step);
+                acc3.intoArray(lanesOf, 3 * step);
+                sum0 = lanes.sum(lanesOf, 0);
+                sum1 = lanes.sum(lanesOf, step);
+                sum2 = lanes.sum(lanesOf, 2 * step);
+                sum3 = lanes.sum(lanesOf, 3 * step);
+            }
+            scores[p] = tail(sum0, q, qOff, keys, k0, bound, n) * scale;
+            scores[p + 1] = tail(sum1, q, qOff, keys, k1, bound, n) * scale;
+            scores[p + 2] = tail(sum2, q, qOff, keys, k2, bound, n) * scale;
+            scores[p + 3] = tail(sum3, q, qOff, keys, k3, bound, n) * scale;
         }
         for (; p < len; p++) {
             int k0 = rows[p] + headOff;
@@ -54,8 +86,18 @@ final class AttentionKernels {
             for (int c = 0; c < bound; c += step) {
                 acc0 = FloatVector.fromArray(fs, keys, k0 + c).fma(FloatVector.fromArray(fs, q, qOff + c), acc0);
             }
-            acc0.intoArray(lanesOf, 0);
-            scores[p] = tail(lanes.sum(lanesOf, 0), q, qOff, keys, k0, bound, n) * scale;
+            float sum0;
+            if (step == 16) {
+                acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_8));
+                acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_4));
+                acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_2));
+                acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_1));
+                sum0 = acc0.lane(0);
+            } else {
+                acc0.intoArray(lanesOf, 0);
+                sum0 = lanes.sum(lanesOf, 0);
+            }
+            scores[p] = tail(sum0, q, qOff, keys, k0, bound, n) * scale;
         }
 
         ActivationKernels.softmax(lanes, scores, 0, len);
