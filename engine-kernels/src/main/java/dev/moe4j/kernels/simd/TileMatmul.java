@@ -86,26 +86,93 @@ final class TileMatmul {
             s32 = w3.fma(xv, s32);
         }
         int n = fs.length();
-        s00.intoArray(lanesOf, 0);
-        s01.intoArray(lanesOf, n);
-        s02.intoArray(lanesOf, 2 * n);
-        s10.intoArray(lanesOf, 3 * n);
-        s11.intoArray(lanesOf, 4 * n);
-        s12.intoArray(lanesOf, 5 * n);
-        s20.intoArray(lanesOf, 6 * n);
-        s21.intoArray(lanesOf, 7 * n);
-        s22.intoArray(lanesOf, 8 * n);
-        s30.intoArray(lanesOf, 9 * n);
-        s31.intoArray(lanesOf, 10 * n);
-        s32.intoArray(lanesOf, 11 * n);
-        for (int i = 0; i < sums.length; i++) {
-            sums[i] = lanes.sum(lanesOf, i * n);
+        if (n == 16) {
+            // Lanes.sum's steps inline (see Lanes.Bits512): twelve calls through memory cost as much as the FMAs
+            // of a 256-column tile
+            s00 = s00.add(s00.rearrange(Lanes.Bits512.ROTATE_8));
+            s00 = s00.add(s00.rearrange(Lanes.Bits512.ROTATE_4));
+            s00 = s00.add(s00.rearrange(Lanes.Bits512.ROTATE_2));
+            s00 = s00.add(s00.rearrange(Lanes.Bits512.ROTATE_1));
+            sums[0] = s00.lane(0);
+            s01 = s01.add(s01.rearrange(Lanes.Bits512.ROTATE_8));
+            s01 = s01.add(s01.rearrange(Lanes.Bits512.ROTATE_4));
+            s01 = s01.add(s01.rearrange(Lanes.Bits512.ROTATE_2));
+            s01 = s01.add(s01.rearrange(Lanes.Bits512.ROTATE_1));
+            sums[1] = s01.lane(0);
+            s02 = s02.add(s02.rearrange(Lanes.Bits512.ROTATE_8));
+            s02 = s02.add(s02.rearrange(Lanes.Bits512.ROTATE_4));
+            s02 = s02.add(s02.rearrange(Lanes.Bits512.ROTATE_2));
+            s02 = s02.add(s02.rearrange(Lanes.Bits512.ROTATE_1));
+            sums[2] = s02.lane(0);
+            s10 = s10.add(s10.rearrange(Lanes.Bits512.ROTATE_8));
+            s10 = s10.add(s10.rearrange(Lanes.Bits512.ROTATE_4));
+            s10 = s10.add(s10.rearrange(Lanes.Bits512.ROTATE_2));
+            s10 = s10.add(s10.rearrange(Lanes.Bits512.ROTATE_1));
+            sums[3] = s10.lane(0);
+            s11 = s11.add(s11.rearrange(Lanes.Bits512.ROTATE_8));
+            s11 = s11.add(s11.rearrange(Lanes.Bits512.ROTATE_4));
+            s11 = s11.add(s11.rearrange(Lanes.Bits512.ROTATE_2));
+            s11 = s11.add(s11.rearrange(Lanes.Bits512.ROTATE_1));
+            sums[4] = s11.lane(0);
+            s12 = s12.add(s12.rearrange(Lanes.Bits512.ROTATE_8));
+            s12 = s12.add(s12.rearrange(Lanes.Bits512.ROTATE_4));
+            s12 = s12.add(s12.rearrange(Lanes.Bits512.ROTATE_2));
+            s12 = s12.add(s12.rearrange(Lanes.Bits512.ROTATE_1));
+            sums[5] = s12.lane(0);
+            s20 = s20.add(s20.rearrange(Lanes.Bits512.ROTATE_8));
+            s20 = s20.add(s20.rearrange(Lanes.Bits512.ROTATE_4));
+            s20 = s20.add(s20.rearrange(Lanes.Bits512.ROTATE_2));
+            s20 = s20.add(s20.rearrange(Lanes.Bits512.ROTATE_1));
+            sums[6] = s20.lane(0);
+            s21 = s21.add(s21.rearrange(Lanes.Bits512.ROTATE_8));
+            s21 = s21.add(s21.rearrange(Lanes.Bits512.ROTATE_4));
+            s21 = s21.add(s21.rearrange(Lanes.Bits512.ROTATE_2));
+            s21 = s21.add(s21.rearrange(Lanes.Bits512.ROTATE_1));
+            sums[7] = s21.lane(0);
+            s22 = s22.add(s22.rearrange(Lanes.Bits512.ROTATE_8));
+            s22 = s22.add(s22.rearrange(Lanes.Bits512.ROTATE_4));
+            s22 = s22.add(s22.rearrange(Lanes.Bits512.ROTATE_2));
+            s22 = s22.add(s22.rearrange(Lanes.Bits512.ROTATE_1));
+            sums[8] = s22.lane(0);
+            s30 = s30.add(s30.rearrange(Lanes.Bits512.ROTATE_8));
+            s30 = s30.add(s30.rearrange(Lanes.Bits512.ROTATE_4));
+            s30 = s30.add(s30.rearrange(Lanes.Bits512.ROTATE_2));
+            s30 = s30.add(s30.rearrange(Lanes.Bits512.ROTATE_1));
+            sums[9] = s30.lane(0);
+            s31 = s31.add(s31.rearrange(Lanes.Bits512.ROTATE_8));
+            s31 = s31.add(s31.rearrange(Lanes.Bits512.ROTATE_4));
+            s31 = s31.add(s31.rearrange(Lanes.Bits512.ROTATE_2));
+            s31 = s31.add(s31.rearrange(Lanes.Bits512.ROTATE_1));
+            sums[10] = s31.lane(0);
+            s32 = s32.add(s32.rearrange(Lanes.Bits512.ROTATE_8));
+            s32 = s32.add(s32.rearrange(Lanes.Bits512.ROTATE_4));
+            s32 = s32.add(s32.rearrange(Lanes.Bits512.ROTATE_2));
+            s32 = s32.add(s32.rearrange(Lanes.Bits512.ROTATE_1));
+            sums[11] = s32.lane(0);
+        } else {
+            s00.intoArray(lanesOf, 0);
+            s01.intoArray(lanesOf, n);
+            s02.intoArray(lanesOf, 2 * n);
+            s10.intoArray(lanesOf, 3 * n);
+            s11.intoArray(lanesOf, 4 * n);
+            s12.intoArray(lanesOf, 5 * n);
+            s20.intoArray(lanesOf, 6 * n);
+            s21.intoArray(lanesOf, 7 * n);
+            s22.intoArray(lanesOf, 8 * n);
+            s30.intoArray(lanesOf, 9 * n);
+            s31.intoArray(lanesOf, 10 * n);
+            s32.intoArray(lanesOf, 11 * n);
+            for (int i = 0; i < sums.length; i++) {
+                sums[i] = lanes.sum(lanesOf, i * n);
+            }
         }
-        int[] xOff = {x0, x1, x2};
-        for (int c = bound; c < cols; c++) {
-            for (int r = 0; r < ROWS; r++) {
-                for (int t = 0; t < TOKENS; t++) {
-                    sums[r * TOKENS + t] += tile[r * cols + c] * x[xOff[t] + c];
+        if (bound < cols) {
+            int[] xOff = {x0, x1, x2};
+            for (int c = bound; c < cols; c++) {
+                for (int r = 0; r < ROWS; r++) {
+                    for (int t = 0; t < TOKENS; t++) {
+                        sums[r * TOKENS + t] += tile[r * cols + c] * x[xOff[t] + c];
+                    }
                 }
             }
         }
