@@ -24,9 +24,8 @@ final class AttentionBlock {
         float eps = config.rmsNormEps();
 
         // qkv projections
-        kernels.matmul(s.q, w.q(), s.xn, n);
-        kernels.matmul(s.k, w.k(), s.xn, n);
-        kernels.matmul(s.v, w.v(), s.xn, n);
+        kernels.matmulAll(new Kernels.Product(s.q, w.q(), s.xn, n), new Kernels.Product(s.k, w.k(), s.xn, n),
+                new Kernels.Product(s.v, w.v(), s.xn, n));
 
         // QK-norm per head (shared weight over heads), then RoPE at each token's position; store k, v
         float[] keys = cache.keys(layer);

@@ -27,8 +27,37 @@ public final class Scratch {
     int[] chosen;       // [n][k] experts chosen per token
     float[] chosenWeights; // [n][k]
 
+    /** Batches of up to this many tokens run their experts together (see {@code FeedForwardBlock}). */
+    static final int SMALL_BATCH = 4;
+
+    // per active expert of a small batch: [slot][SMALL_BATCH × hidden or expertFfn], allocated on first use
+    float[][] slotIn = new float[0][];
+    float[][] slotGate = new float[0][];
+    float[][] slotUp = new float[0][];
+    float[][] slotOut = new float[0][];
+
     public Scratch(ModelConfig config) {
         this.config = config;
+    }
+
+    /** Makes room for {@code active} experts of a batch of at most {@link #SMALL_BATCH} tokens. */
+    void ensureExpertSlots(int active) {
+        int have = slotIn.length;
+        if (active <= have) {
+            return;
+        }
+        int hidden = config.hiddenSize();
+        int ffn = config.moe().expertIntermediateSize();
+        slotIn = java.util.Arrays.copyOf(slotIn, active);
+        slotGate = java.util.Arrays.copyOf(slotGate, active);
+        slotUp = java.util.Arrays.copyOf(slotUp, active);
+        slotOut = java.util.Arrays.copyOf(slotOut, active);
+        for (int i = have; i < active; i++) {
+            slotIn[i] = new float[SMALL_BATCH * hidden];
+            slotGate[i] = new float[SMALL_BATCH * ffn];
+            slotUp[i] = new float[SMALL_BATCH * ffn];
+            slotOut[i] = new float[SMALL_BATCH * hidden];
+        }
     }
 
     /** Makes room for a batch of {@code n} tokens. */

@@ -57,6 +57,55 @@ public final class Kernels {
                 provider.matmul(out, w, x, nTokens, start * group, Math.min(end * group, rows)));
     }
 
+    /** One product of {@link #matmulAll}: out[t][r] = Σ_c w[r][c]·x[t][c], as for {@link #matmul}. */
+    public record Product(float[] out, Matrix w, float[] x, int nTokens) {
+        public Product {
+            Objects.requireNonNull(out, "out");
+            Objects.requireNonNull(w, "w");
+            Objects.requireNonNull(x, "x");
+        }
+    }
+
+    /**
+     * Independent products in one parallel region: the rows of all of them, in groups of {@link Matrix#GROUP},
+     * are split across the pool together. A decode step's q, k and v, or its experts, are small matrices; one
+     * hand-off for all of them instead of one each keeps both threads streaming. Every out[t][r] is computed
+     * exactly as {@link #matmul} computes it.
+     */
+    public void matmulAll(Product... products) {
+        int group = Matrix.GROUP;
+        int[] firstGroup = new int[products.length + 1];
+        long work = 0;
+        for (int i = 0; i < products.length; i++) {
+            Product p = products[i];
+            if (p.nTokens() <= 0) {
+                throw new IllegalArgumentException("nTokens must be positive, was " + p.nTokens());
+            }
+            checkLength("x", p.x(), (long) p.nTokens() * p.w().cols(), p.w());
+            checkLength("out", p.out(), (long) p.nTokens() * p.w().rows(), p.w());
+            firstGroup[i + 1] = Math.addExact(firstGroup[i], (p.w().rows() + group - 1) / group);
+            work += (long) p.w().cols() * p.nTokens() * p.w().rows();
+        }
+        int groups = firstGroup[products.length];
+        if (groups == 0) {
+            return;
+        }
+        long workPerGroup = Math.max(1, work / groups);
+        int minGroups = (int) Math.max(1, MIN_WORK_PER_CHUNK / workPerGroup);
+        parallel.forRange(groups, minGroups, (start, end) -> {
+            for (int i = 0; i < products.length; i++) {
+                int from = Math.max(start, firstGroup[i]);
+                int to = Math.min(end, firstGroup[i + 1]);
+                if (from < to) {
+                    Product p = products[i];
+                    int rows = p.w().rows();
+                    provider.matmul(p.out(), p.w(), p.x(), p.nTokens(), (from - firstGroup[i]) * group,
+                            Math.min((to - firstGroup[i]) * group, rows));
+                }
+            }
+        });
+    }
+
     private static void checkLength(String what, float[] array, long needed, Matrix w) {
         if (array.length < needed) {
             throw new IllegalArgumentException(what + " holds " + array.length + " floats, product with "
