@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
+import java.util.stream.IntStream;
 
 /**
  * A read-only weight matrix {@code [rows][cols]} in little-endian storage of type {@code type}, usually a view over
@@ -111,24 +112,30 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
         }
         MemorySegment copy = Arena.ofAuto().allocate(data.byteSize(), 64);
         Matrix out = new Matrix(name, copy, type, rows, cols, GROUP);
-        // a group at a time through heap buffers: one bulk read and write per group, small copies in between
+        // a group at a time through heap buffers: one bulk read and write per group, small copies in between;
+        // ranges of groups in parallel (a model's worth of copying is seconds per GB on one core)
         int blockBytes = type.blockBytes();
         int blocks = blocksPerRow();
         int rowBytes = Math.toIntExact(rowBytes());
-        byte[] from = new byte[GROUP * rowBytes];
-        byte[] to = new byte[GROUP * rowBytes];
-        for (int first = 0; first < rows; first += GROUP) {
-            int inGroup = Math.min(GROUP, rows - first);
-            long at = (long) first * rowBytes;
-            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, at, from, 0, inGroup * rowBytes);
-            for (int b = 0; b < blocks; b++) {
-                for (int k = 0; k < inGroup; k++) {
-                    System.arraycopy(from, k * rowBytes + b * blockBytes, to, (b * inGroup + k) * blockBytes,
-                            blockBytes);
+        int groups = (rows + GROUP - 1) / GROUP;
+        int ranges = Math.min(groups, 64);
+        IntStream.range(0, ranges).parallel().forEach(range -> {
+            byte[] from = new byte[GROUP * rowBytes];
+            byte[] to = new byte[GROUP * rowBytes];
+            for (int g = (int) ((long) groups * range / ranges); g < (long) groups * (range + 1) / ranges; g++) {
+                int first = g * GROUP;
+                int inGroup = Math.min(GROUP, rows - first);
+                long at = (long) first * rowBytes;
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, at, from, 0, inGroup * rowBytes);
+                for (int b = 0; b < blocks; b++) {
+                    for (int k = 0; k < inGroup; k++) {
+                        System.arraycopy(from, k * rowBytes + b * blockBytes, to, (b * inGroup + k) * blockBytes,
+                                blockBytes);
+                    }
                 }
+                MemorySegment.copy(to, 0, copy, ValueLayout.JAVA_BYTE, at, inGroup * rowBytes);
             }
-            MemorySegment.copy(to, 0, copy, ValueLayout.JAVA_BYTE, at, inGroup * rowBytes);
-        }
+        });
         return out;
     }
 }
