@@ -12,10 +12,25 @@ import java.util.List;
 
 /** Tensors of a GGUF file, by canonical name. */
 public final class GgufTensorSource implements TensorSource {
-    private final GgufFile file;
+    /** System property: {@code false} keeps Q8_0/Q4_0 matrices in the mapped file instead of repacking them. */
+    public static final String REPACK_PROPERTY = "moe4j.repack";
 
+    private final GgufFile file;
+    private final boolean repack;
+
+    /** Repacks Q8_0/Q4_0 matrices unless {@value #REPACK_PROPERTY} is {@code false}. */
     public GgufTensorSource(GgufFile file) {
+        this(file, !"false".equalsIgnoreCase(System.getProperty(REPACK_PROPERTY)));
+    }
+
+    /**
+     * @param repack copy Q8_0 and Q4_0 matrices at load into the interleaved layout their mat-vecs read several
+     *     times faster ({@link Matrix#interleaved()}); this takes resident memory for the copies, so a model larger
+     *     than RAM should be loaded without it and run from the mapped file.
+     */
+    public GgufTensorSource(GgufFile file, boolean repack) {
         this.file = file;
+        this.repack = repack;
     }
 
     @Override
@@ -70,9 +85,9 @@ public final class GgufTensorSource implements TensorSource {
 
     /**
      * Q8_0 and Q4_0 matrices are copied at load into the interleaved layout their mat-vecs stream fastest
-     * ({@link Matrix#interleaved()}); other types are used in place, from the mapped file.
+     * ({@link Matrix#interleaved()}) unless repacking is off; other types are used in place, from the mapped file.
      */
-    private static Matrix forKernels(Matrix m) {
-        return m.type() == DType.Q8_0 || m.type() == DType.Q4_0 ? m.interleaved() : m;
+    private Matrix forKernels(Matrix m) {
+        return repack && (m.type() == DType.Q8_0 || m.type() == DType.Q4_0) ? m.interleaved() : m;
     }
 }

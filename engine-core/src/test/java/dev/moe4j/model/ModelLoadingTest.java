@@ -16,10 +16,12 @@ import dev.moe4j.format.gguf.GgmlType;
 import dev.moe4j.format.gguf.GgufFile;
 import dev.moe4j.format.gguf.GgufTensor;
 import dev.moe4j.format.gguf.GgufWriter;
+import dev.moe4j.kernels.Matrix;
 import dev.moe4j.testutil.Fixtures;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -88,6 +90,50 @@ class ModelLoadingTest {
         Path copy = rewrite("copy.gguf", w -> { });
         int[] tokens = Fixtures.ref("qwen3-dense-tiny.f32").tokens();
         assertArrayEquals(logits(Fixtures.model("qwen3-dense-tiny.f32.gguf"), tokens), logits(copy, tokens));
+    }
+
+    @Test
+    void q8_0AndQ4_0MatricesAreRepackedUnlessTurnedOff() {
+        for (String name : new String[] {"qwen3-moe-tiny.q8_0.gguf", "qwen3-moe-tiny.q4_0.gguf"}) {
+            try (GgufFile file = GgufFile.open(Fixtures.model(name))) {
+                GgufTensor q = file.tensor(TensorName.ATTN_Q.gguf(0));
+                int rows = Math.toIntExact(q.dim(1));
+                int cols = Math.toIntExact(q.dim(0));
+                GgufTensor gate = file.tensor(TensorName.FFN_GATE_EXPERTS.gguf(0));
+                int experts = Math.toIntExact(gate.dim(2));
+                int expertRows = Math.toIntExact(gate.dim(1));
+                for (boolean repack : new boolean[] {true, false}) {
+                    GgufTensorSource source = new GgufTensorSource(file, repack);
+                    int group = repack ? Matrix.GROUP : 1;
+                    assertEquals(group, source.matrix(TensorName.ATTN_Q, 0, rows, cols).rowGroup(), name);
+                    List<Matrix> slices = source.experts(TensorName.FFN_GATE_EXPERTS, 0, experts, expertRows, cols);
+                    assertEquals(experts, slices.size());
+                    for (Matrix m : slices) {
+                        assertEquals(group, m.rowGroup(), name);
+                        assertEquals(expertRows, m.rows(), name);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void repackedAndMappedWeightsGiveIdenticalLogits() throws Exception {
+        for (String model : new String[] {"qwen3-moe-tiny.q8_0", "qwen3-dense-tiny.q4_0"}) {
+            int[] tokens = Fixtures.ref(model).tokens();
+            float[] repacked = logits(Fixtures.model(model + ".gguf"), tokens);
+            String before = System.getProperty(GgufTensorSource.REPACK_PROPERTY);
+            System.setProperty(GgufTensorSource.REPACK_PROPERTY, "false");
+            try {
+                assertArrayEquals(repacked, logits(Fixtures.model(model + ".gguf"), tokens), model);
+            } finally {
+                if (before == null) {
+                    System.clearProperty(GgufTensorSource.REPACK_PROPERTY);
+                } else {
+                    System.setProperty(GgufTensorSource.REPACK_PROPERTY, before);
+                }
+            }
+        }
     }
 
     private static float[] logits(Path gguf, int[] tokens) throws Exception {
