@@ -1,6 +1,5 @@
 package dev.moe4j.kernels;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
@@ -110,7 +109,7 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
         if (type != DType.Q8_0 && type != DType.Q4_0) {
             throw new IllegalArgumentException(name + ": only Q8_0 and Q4_0 are stored interleaved, not " + type);
         }
-        MemorySegment copy = Arena.ofAuto().allocate(data.byteSize(), 64);
+        MemorySegment copy = WeightMemory.allocate(data.byteSize());
         Matrix out = new Matrix(name, copy, type, rows, cols, GROUP);
         // a group at a time through heap buffers: one bulk read and write per group, small copies in between;
         // ranges of groups in parallel (a model's worth of copying is seconds per GB on one core)

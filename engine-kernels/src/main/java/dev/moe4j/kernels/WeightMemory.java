@@ -1,0 +1,106 @@
+package dev.moe4j.kernels;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * Native memory for weights copied at load ({@link Matrix#interleaved()}). On Linux, when this module may call
+ * native functions ({@code --enable-native-access}), the memory is mapped anonymously and advised for transparent
+ * huge pages ({@code madvise(MADV_HUGEPAGE)}) before it is touched: a mat-vec streaming a model's weights then
+ * walks one page table entry per 2 MiB instead of per 4 KiB, which measured 15-25 % more bandwidth for Q8_0 on a
+ * virtual machine, where every TLB miss is a nested page walk. Otherwise, or if mapping fails, ordinary native
+ * memory. Either way the memory is freed when the segment is no longer reachable. No native code of ours is
+ * involved: {@code mmap}, {@code madvise} and {@code munmap} are called from the C library through the FFM API.
+ * {@code -Dmoe4j.hugePages=false} turns the mapping off.
+ */
+final class WeightMemory {
+
+    private static final long HUGE_PAGE = 2L << 20;
+    private static final System.Logger LOG = System.getLogger(WeightMemory.class.getName());
+    private static final Libc LIBC = Libc.find();
+
+    private WeightMemory() {}
+
+    /** {@code bytes} of zeroed native memory, 64-byte aligned at least. */
+    static MemorySegment allocate(long bytes) {
+        return allocate(bytes, LIBC != null);
+    }
+
+    /** As {@link #allocate(long)}, with huge pages only if {@code hugePages} (and available). */
+    static MemorySegment allocate(long bytes, boolean hugePages) {
+        if (hugePages && LIBC != null && bytes >= HUGE_PAGE) {
+            MemorySegment mapped = LIBC.map(bytes);
+            if (mapped != null) {
+                return mapped;
+            }
+        }
+        return Arena.ofAuto().allocate(bytes, 64);
+    }
+
+    /** Whether huge-page mappings are in use in this JVM. */
+    static boolean hugePages() {
+        return LIBC != null;
+    }
+
+    private record Libc(MethodHandle mmap, MethodHandle madvise, MethodHandle munmap) {
+        private static final int PROT_READ_WRITE = 0x1 | 0x2;
+        private static final int MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
+        private static final int MADV_HUGEPAGE = 14;
+
+        static Libc find() {
+            if (!"Linux".equals(System.getProperty("os.name"))
+                    || "false".equalsIgnoreCase(System.getProperty("moe4j.hugePages"))
+                    || !WeightMemory.class.getModule().isNativeAccessEnabled()) {
+                return null;
+            }
+            try {
+                Linker linker = Linker.nativeLinker();
+                SymbolLookup libc = linker.defaultLookup();
+                MethodHandle mmap = linker.downcallHandle(libc.find("mmap").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+                MethodHandle madvise = linker.downcallHandle(libc.find("madvise").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                                ValueLayout.JAVA_INT));
+                MethodHandle munmap = linker.downcallHandle(libc.find("munmap").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+                return new Libc(mmap, madvise, munmap);
+            } catch (RuntimeException | LinkageError e) {
+                LOG.log(System.Logger.Level.DEBUG, "huge-page weight memory unavailable: " + e);
+                return null;
+            }
+        }
+
+        /** A huge-page-advised anonymous mapping of {@code bytes}, or null if the mapping fails. */
+        MemorySegment map(long bytes) {
+            long size = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+            long length = size + HUGE_PAGE; // room to align the start to a huge page
+            try {
+                MemorySegment region = (MemorySegment) mmap.invokeExact(MemorySegment.NULL, length, PROT_READ_WRITE,
+                        MAP_PRIVATE_ANONYMOUS, -1, 0L);
+                long base = region.address();
+                if (base == -1L) { // MAP_FAILED
+                    return null;
+                }
+                long start = (base + HUGE_PAGE - 1) & -HUGE_PAGE;
+                int ignored = (int) madvise.invokeExact(MemorySegment.ofAddress(start), size, MADV_HUGEPAGE);
+                MethodHandle unmap = munmap;
+                return MemorySegment.ofAddress(start).reinterpret(bytes, Arena.ofAuto(), segment -> {
+                    try {
+                        int rc = (int) unmap.invokeExact(MemorySegment.ofAddress(base), length);
+                    } catch (Throwable t) {
+                        LOG.log(System.Logger.Level.WARNING, "munmap of weight memory failed: " + t);
+                    }
+                });
+            } catch (Throwable t) {
+                LOG.log(System.Logger.Level.DEBUG, "mmap of " + bytes + " bytes failed: " + t);
+                return null;
+            }
+        }
+    }
+}
