@@ -42,19 +42,7 @@ public final class Kernels {
      * Rows are split across the pool.
      */
     public void matmul(float[] out, Matrix w, float[] x, int nTokens) {
-        if (nTokens <= 0) {
-            throw new IllegalArgumentException("nTokens must be positive, was " + nTokens);
-        }
-        checkLength("x", x, (long) nTokens * w.cols(), w);
-        checkLength("out", out, (long) nTokens * w.rows(), w);
-        // chunks are whole groups of Matrix.GROUP rows, which interleaved storage keeps together
-        int group = Matrix.GROUP;
-        long workPerGroup = (long) w.cols() * nTokens * group;
-        int minGroups = (int) Math.max(1, MIN_WORK_PER_CHUNK / workPerGroup);
-        int groups = (w.rows() + group - 1) / group;
-        int rows = w.rows();
-        parallel.forRange(groups, minGroups, (start, end) ->
-                provider.matmul(out, w, x, nTokens, start * group, Math.min(end * group, rows)));
+        matmulAll(new Product(out, w, x, nTokens));
     }
 
     /** One product of {@link #matmulAll}: out[t][r] = Σ_c w[r][c]·x[t][c], as for {@link #matmul}. */
@@ -67,8 +55,8 @@ public final class Kernels {
     }
 
     /**
-     * Independent products in one parallel region: the rows of all of them, in groups of {@link Matrix#GROUP},
-     * are split across the pool together. A decode step's q, k and v, or its experts, are small matrices; one
+     * Independent products in one parallel region: the rows of all of them, in groups of {@link Matrix#GROUP}
+     * (which interleaved storage keeps together), are split across the pool together. A decode step's q, k and v, or its experts, are small matrices; one
      * hand-off for all of them instead of one each keeps both threads streaming. Every out[t][r] is computed
      * exactly as {@link #matmul} computes it.
      */
