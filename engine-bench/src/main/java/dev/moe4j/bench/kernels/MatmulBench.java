@@ -30,8 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * weights: bytes read per op = rows · bytesFor(cols)); 32 tokens is a prefill chunk (bound by FMAs: 2·rows·cols·32
  * flops per op).
  *
- * <p>Run: {@code java -jar engine-bench/target/benchmarks.jar MatmulBench} or with JMH's runner on the classpath;
- * filter with {@code -p type=Q8_0 -p provider=vector}.
+ * <p>Run with JMH's runner on the module's classpath ({@code java --add-modules jdk.incubator.vector -cp
+ * "engine-bench/target/classes:engine-bench/target/lib/*" org.openjdk.jmh.Main MatmulBench}); filter with
+ * {@code -p type=Q8_0 -p provider=vector}. Q8_0 and Q4_0 weights are interleaved as the GGUF loader stores them.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -126,7 +127,9 @@ public class MatmulBench {
                     }
                 }
             }
-            return new Matrix(type + "[" + rows + "][" + cols + "]", data, type, rows, cols);
+            Matrix m = new Matrix(type + "[" + rows + "][" + cols + "]", data, type, rows, cols);
+            // as the GGUF loader stores them (Matrix.interleaved), so that the figures are the engine's
+            return type == DType.Q8_0 || type == DType.Q4_0 ? m.interleaved() : m;
         }
 
         private static long[] scaleOffsets(DType type) {
