@@ -88,6 +88,6 @@ public final class GgufTensorSource implements TensorSource {
      * ({@link Matrix#interleaved()}) unless repacking is off; other types are used in place, from the mapped file.
      */
     private Matrix forKernels(Matrix m) {
-        return repack && (m.type() == DType.Q8_0 || m.type() == DType.Q4_0) ? m.interleaved() : m;
+        return repack && Matrix.interleavable(m.type()) ? m.interleaved() : m;
     }
 }

@@ -18,17 +18,22 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@link Matrix#interleaved()}: the layout puts the blocks where the class comment says, and every kernel gives
+ * {@link Matrix#interleaved()} (Q8_0, Q4_0, Q4_K): the layout puts the blocks where the class comment says, and every kernel gives
  * bit-for-bit the products and widened rows of the row-major matrix, at every width, for whole and partial groups.
  */
 class InterleavedMatrixTest {
 
     private static final int[] ROWS = {1, 3, 4, 5, 8, 17, 33};
     private static final int[] COLS = {32, 96, 1056};
+    private static final int[] K_COLS = {256, 768, 1280};
+
+    private static int[] colsFor(DType type) {
+        return type.blockSize() == 256 ? K_COLS : COLS;
+    }
     private static final int[] TOKENS = {1, 2, 5};
 
     static Stream<Arguments> providersAndTypes() {
-        return Stream.of(DType.Q8_0, DType.Q4_0).flatMap(type -> Stream.of(
+        return types().flatMap(type -> Stream.of(
                 Arguments.of("scalar", ScalarKernels.INSTANCE, type),
                 Arguments.of("vector128", new VectorKernels(128), type),
                 Arguments.of("vector256", new VectorKernels(256), type),
@@ -41,11 +46,11 @@ class InterleavedMatrixTest {
         Random random = new Random(7 + type.ordinal());
         int bb = type.blockBytes();
         for (int rows : ROWS) {
-            for (int cols : COLS) {
+            for (int cols : colsFor(type)) {
                 Matrix w = TestMatrices.random(random, type, rows, cols);
                 Matrix v = w.interleaved();
                 assertEquals(Matrix.GROUP, v.rowGroup());
-                int blocks = cols / 32;
+                int blocks = cols / type.blockSize();
                 long rowBytes = (long) blocks * bb;
                 for (int r = 0; r < rows; r++) {
                     int first = r / 4 * 4;
@@ -65,7 +70,7 @@ class InterleavedMatrixTest {
     }
 
     static Stream<DType> types() {
-        return Stream.of(DType.Q8_0, DType.Q4_0);
+        return Stream.of(DType.Q8_0, DType.Q4_0, DType.Q4_K);
     }
 
     @ParameterizedTest(name = "{0} {2}")
@@ -73,7 +78,7 @@ class InterleavedMatrixTest {
     void productsAndRowsMatchRowMajorBitForBit(String label, KernelProvider provider, DType type) {
         Random random = new Random(label.hashCode() * 31L + type.ordinal());
         for (int rows : ROWS) {
-            for (int cols : COLS) {
+            for (int cols : colsFor(type)) {
                 Matrix w = TestMatrices.random(random, type, rows, cols);
                 Matrix v = w.interleaved();
                 for (int nTokens : TOKENS) {
@@ -105,22 +110,18 @@ class InterleavedMatrixTest {
 
     @Test
     void facadeSplitsWholeGroupsAcrossThreads() {
+        // two threads over interleaved storage give the bits one thread gives over the row-major matrix
         Random random = new Random(11);
-        Parallel two = new Parallel(2);
-        {
-            Kernels kernels = new Kernels(new VectorKernels(0), two);
-            for (DType type : new DType[] {DType.Q8_0, DType.Q4_0}) {
-                for (int rows : new int[] {6, 1022, 4099}) {
-                    Matrix w = TestMatrices.random(random, type, rows, 1024);
-                    float[] x = floats(random, 1024);
-                    float[] expected = new float[rows];
-                    float[] actual = new float[rows];
-                    ScalarKernels.INSTANCE.matmul(expected, w, x, 1, 0, rows);
-                    kernels.matmul(actual, w.interleaved(), x, 1);
-                    for (int r = 0; r < rows; r++) {
-                        assertEquals(expected[r], actual[r], 1e-4f * Math.max(1, Math.abs(expected[r])), type + " row " + r);
-                    }
-                }
+        Kernels kernels = new Kernels(new VectorKernels(0), new Parallel(2));
+        for (DType type : new DType[] {DType.Q8_0, DType.Q4_0, DType.Q4_K}) {
+            for (int rows : new int[] {6, 1022, 4099}) {
+                Matrix w = TestMatrices.random(random, type, rows, 1024);
+                float[] x = floats(random, 1024);
+                float[] expected = new float[rows];
+                float[] actual = new float[rows];
+                kernels.provider().matmul(expected, w, x, 1, 0, rows);
+                kernels.matmul(actual, w.interleaved(), x, 1);
+                assertArrayEquals(expected, actual, type + " rows " + rows);
             }
         }
     }
@@ -146,9 +147,9 @@ class InterleavedMatrixTest {
     }
 
     @Test
-    void onlyQ8_0AndQ4_0Interleave() {
+    void onlyQ8_0Q4_0AndQ4_KInterleave() {
         Random random = new Random(3);
-        for (DType type : new DType[] {DType.F32, DType.F16, DType.BF16, DType.Q4_K, DType.Q6_K}) {
+        for (DType type : new DType[] {DType.F32, DType.F16, DType.BF16, DType.Q6_K}) {
             Matrix w = TestMatrices.random(random, type, 4, 256);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, w::interleaved);
             assertEquals(true, e.getMessage().contains(type.toString()), e.getMessage());

@@ -8,6 +8,8 @@ import dev.moe4j.kernels.Matrix;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -17,7 +19,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class Q4_KRows {
 
     private static final int BLOCK = 256;
-    private static final long BLOCK_BYTES = 144;
 
     private Q4_KRows() {}
 
@@ -27,12 +28,13 @@ final class Q4_KRows {
         VectorSpecies<Byte> bs = lanes.bytes();
         int parts = bs.length() / fs.length();
         MemorySegment data = w.data();
-        long base = w.rowOffset(row);
+        long base = w.blockOffset(row, 0);
+        long stride = w.blockStride(row);
         int blocks = w.cols() / BLOCK;
         float[] scales = new float[8];
         float[] mins = new float[8];
         for (int block = 0; block < blocks; block++) {
-            long at = base + block * BLOCK_BYTES;
+            long at = base + block * stride;
             unpackScales(data, at, scales, mins, 0);
             long qs = at + 16;
             // four groups of 64 weights: 32 bytes, sub-block 2g in the low nibbles, 2g + 1 in the high ones
@@ -64,6 +66,10 @@ final class Q4_KRows {
      * dequantiser gives, (d·scale)·q − dmin·min, and summed in {@link TileMatmul}'s canonical order.
      */
     static void matvec(Lanes lanes, float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
+        if (lanes.floats().length() == 16) {
+            matvec16(out, w, x, rowStart, rowEnd);
+            return;
+        }
         VectorSpecies<Float> fs = lanes.floats();
         VectorSpecies<Byte> bs = lanes.bytes();
         int parts = bs.length() / fs.length();
@@ -77,13 +83,15 @@ final class Q4_KRows {
         // two rows per pass share each load of x (more exceed C2's inlining budget). A pass short of rows repeats
         // the last one, so that every row is summed by this same code.
         for (int r = rowStart; r < rowEnd; r += 2) {
-            long base0 = w.rowOffset(r);
-            long base1 = w.rowOffset(Math.min(r + 1, last));
+            long base0 = w.blockOffset(r, 0);
+            long base1 = w.blockOffset(Math.min(r + 1, last), 0);
+            long stride0 = w.blockStride(r);
+            long stride1 = w.blockStride(Math.min(r + 1, last));
             FloatVector acc0 = FloatVector.zero(fs);
             FloatVector acc1 = acc0;
             for (int block = 0; block < blocks; block++) {
-                long at0 = base0 + block * BLOCK_BYTES;
-                long at1 = base1 + block * BLOCK_BYTES;
+                long at0 = base0 + block * stride0;
+                long at1 = base1 + block * stride1;
                 unpackScales(data, at0, scales, mins, 0);
                 unpackScales(data, at1, scales, mins, 8);
                 // sub-block 2g from the low nibbles of group g's 32 bytes, then 2g + 1 from the high ones: each lane
@@ -117,6 +125,128 @@ final class Q4_KRows {
             acc1.intoArray(sums, n);
             out[r] = lanes.sum(sums, 0);
             out[Math.min(r + 1, last)] = lanes.sum(sums, n);
+        }
+    }
+
+    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    /** Lane i holds i: a sub-block's 16 weight values are LEVELS·scale − min, as the scalar dequantiser rounds them. */
+    private static final FloatVector LEVELS = FloatVector.fromArray(F16,
+            new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, 0);
+
+    /**
+     * {@link #matvec} with 16-lane registers: four rows per pass (one stream on interleaved storage), each weight
+     * looked up with one permute in its sub-block's table of 16 values, like the Q4_0 kernel. Written out with
+     * constant species and no helper taking a vector. Same values, same order as the other widths.
+     */
+    private static void matvec16(float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
+        MemorySegment data = w.data();
+        int blocks = w.cols() / BLOCK;
+        float[] scales = new float[32]; // [4 rows][8 sub-blocks]
+        float[] mins = new float[32];
+        int last = rowEnd - 1;
+        for (int r = rowStart; r < rowEnd; r += 4) {
+            long base0 = w.blockOffset(r, 0);
+            long base1 = w.blockOffset(Math.min(r + 1, last), 0);
+            long base2 = w.blockOffset(Math.min(r + 2, last), 0);
+            long base3 = w.blockOffset(Math.min(r + 3, last), 0);
+            long stride0 = w.blockStride(r);
+            long stride1 = w.blockStride(Math.min(r + 1, last));
+            long stride2 = w.blockStride(Math.min(r + 2, last));
+            long stride3 = w.blockStride(Math.min(r + 3, last));
+            FloatVector acc0 = FloatVector.zero(F16);
+            FloatVector acc1 = acc0;
+            FloatVector acc2 = acc0;
+            FloatVector acc3 = acc0;
+            for (int block = 0; block < blocks; block++) {
+                long at0 = base0 + block * stride0;
+                long at1 = base1 + block * stride1;
+                long at2 = base2 + block * stride2;
+                long at3 = base3 + block * stride3;
+                unpackScales(data, at0, scales, mins, 0);
+                unpackScales(data, at1, scales, mins, 8);
+                unpackScales(data, at2, scales, mins, 16);
+                unpackScales(data, at3, scales, mins, 24);
+                // group g: 32 bytes, sub-block 2g in the low nibbles, 2g + 1 in the high ones; per lane the columns
+                // come in increasing order: low nibbles of both 16-byte halves, then the high ones
+                for (int group = 0; group < 4; group++) {
+                    int c = block * BLOCK + 64 * group;
+                    FloatVector x0 = FloatVector.fromArray(F16, x, c);
+                    FloatVector x1 = FloatVector.fromArray(F16, x, c + 16);
+                    FloatVector x2 = FloatVector.fromArray(F16, x, c + 32);
+                    FloatVector x3 = FloatVector.fromArray(F16, x, c + 48);
+                    long qs0 = at0 + 16 + 32L * group;
+                    IntVector a0 = (IntVector) ByteVector.fromMemorySegment(B16, data, qs0, LE)
+                            .convertShape(VectorOperators.B2I, I16, 0);
+                    IntVector b0 = (IntVector) ByteVector.fromMemorySegment(B16, data, qs0 + 16, LE)
+                            .convertShape(VectorOperators.B2I, I16, 0);
+                    IntVector lo0 = LEVELS.mul(scales[0 + 2 * group]).sub(mins[0 + 2 * group]).reinterpretAsInts();
+                    IntVector hi0 = LEVELS.mul(scales[0 + 2 * group + 1]).sub(mins[0 + 2 * group + 1])
+                            .reinterpretAsInts();
+                    acc0 = a0.selectFrom(lo0).reinterpretAsFloats().fma(x0, acc0);
+                    acc0 = b0.selectFrom(lo0).reinterpretAsFloats().fma(x1, acc0);
+                    acc0 = a0.lanewise(VectorOperators.LSHR, 4).selectFrom(hi0).reinterpretAsFloats().fma(x2, acc0);
+                    acc0 = b0.lanewise(VectorOperators.LSHR, 4).selectFrom(hi0).reinterpretAsFloats().fma(x3, acc0);
+                    long qs1 = at1 + 16 + 32L * group;
+                    IntVector a1 = (IntVector) ByteVector.fromMemorySegment(B16, data, qs1, LE)
+                            .convertShape(VectorOperators.B2I, I16, 0);
+                    IntVector b1 = (IntVector) ByteVector.fromMemorySegment(B16, data, qs1 + 16, LE)
+                            .convertShape(VectorOperators.B2I, I16, 0);
+                    IntVector lo1 = LEVELS.mul(scales[8 + 2 * group]).sub(mins[8 + 2 * group]).reinterpretAsInts();
+                    IntVector hi1 = LEVELS.mul(scales[8 + 2 * group + 1]).sub(mins[8 + 2 * group + 1])
+                            .reinterpretAsInts();
+                    acc1 = a1.selectFrom(lo1).reinterpretAsFloats().fma(x0, acc1);
+                    acc1 = b1.selectFrom(lo1).reinterpretAsFloats().fma(x1, acc1);
+                    acc1 = a1.lanewise(VectorOperators.LSHR, 4).selectFrom(hi1).reinterpretAsFloats().fma(x2, acc1);
+                    acc1 = b1.lanewise(VectorOperators.LSHR, 4).selectFrom(hi1).reinterpretAsFloats().fma(x3, acc1);
+                    long qs2 = at2 + 16 + 32L * group;
+                    IntVector a2 = (IntVector) ByteVector.fromMemorySegment(B16, data, qs2, LE)
+                            .convertShape(VectorOperators.B2I, I16, 0);
+                    IntVector b2 = (IntVector) ByteVector.fromMemorySegment(B16, data, qs2 + 16, LE)
+                            .convertShape(VectorOperators.B2I, I16, 0);
+                    IntVector lo2 = LEVELS.mul(scales[16 + 2 * group]).sub(mins[16 + 2 * group]).reinterpretAsInts();
+                    IntVector hi2 = LEVELS.mul(scales[16 + 2 * group + 1]).sub(mins[16 + 2 * group + 1])
+                            .reinterpretAsInts();
+                    acc2 = a2.selectFrom(lo2).reinterpretAsFloats().fma(x0, acc2);
+                    acc2 = b2.selectFrom(lo2).reinterpretAsFloats().fma(x1, acc2);
+                    acc2 = a2.lanewise(VectorOperators.LSHR, 4).selectFrom(hi2).reinterpretAsFloats().fma(x2, acc2);
+                    acc2 = b2.lanewise(VectorOperators.LSHR, 4).selectFrom(hi2).reinterpretAsFloats().fma(x3, acc2);
+                    long qs3 = at3 + 16 + 32L * group;
+                    IntVector a3 = (IntVector) ByteVector.fromMemorySegment(B16, data, qs3, LE)
+                            .convertShape(VectorOperators.B2I, I16, 0);
+                    IntVector b3 = (IntVector) ByteVector.fromMemorySegment(B16, data, qs3 + 16, LE)
+                            .convertShape(VectorOperators.B2I, I16, 0);
+                    IntVector lo3 = LEVELS.mul(scales[24 + 2 * group]).sub(mins[24 + 2 * group]).reinterpretAsInts();
+                    IntVector hi3 = LEVELS.mul(scales[24 + 2 * group + 1]).sub(mins[24 + 2 * group + 1])
+                            .reinterpretAsInts();
+                    acc3 = a3.selectFrom(lo3).reinterpretAsFloats().fma(x0, acc3);
+                    acc3 = b3.selectFrom(lo3).reinterpretAsFloats().fma(x1, acc3);
+                    acc3 = a3.lanewise(VectorOperators.LSHR, 4).selectFrom(hi3).reinterpretAsFloats().fma(x2, acc3);
+                    acc3 = b3.lanewise(VectorOperators.LSHR, 4).selectFrom(hi3).reinterpretAsFloats().fma(x3, acc3);
+                }
+            }
+            // Lanes.sum's steps inline; the last row first: a short pass repeats it
+            acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_8));
+            acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_4));
+            acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_2));
+            acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_1));
+            out[Math.min(r + 3, last)] = acc3.lane(0);
+            acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_8));
+            acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_4));
+            acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_2));
+            acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_1));
+            out[Math.min(r + 2, last)] = acc2.lane(0);
+            acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_8));
+            acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_4));
+            acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_2));
+            acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_1));
+            out[Math.min(r + 1, last)] = acc1.lane(0);
+            acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_8));
+            acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_4));
+            acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_2));
+            acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_1));
+            out[r] = acc0.lane(0);
         }
     }
 
