@@ -32,7 +32,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Run with JMH's runner on the module's classpath ({@code java --add-modules jdk.incubator.vector -cp
  * "engine-bench/target/classes:engine-bench/target/lib/*" org.openjdk.jmh.Main MatmulBench}); filter with
- * {@code -p type=Q8_0 -p provider=vector}. Q8_0 and Q4_0 weights are interleaved as the GGUF loader stores them.
+ * {@code -p type=Q8_0 -p provider=vector}. Quantized weights are interleaved as the GGUF
+ * loader stores them.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -129,7 +130,7 @@ public class MatmulBench {
             }
             Matrix m = new Matrix(type + "[" + rows + "][" + cols + "]", data, type, rows, cols);
             // as the GGUF loader stores them (Matrix.interleaved), so that the figures are the engine's
-            return type == DType.Q8_0 || type == DType.Q4_0 ? m.interleaved() : m;
+            return Matrix.interleavable(type) ? m.interleaved() : m;
         }
 
         private static long[] scaleOffsets(DType type) {
