@@ -32,7 +32,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Run with JMH's runner on the module's classpath ({@code java --add-modules jdk.incubator.vector -cp
  * "engine-bench/target/classes:engine-bench/target/lib/*" org.openjdk.jmh.Main MatmulBench}); filter with
- * {@code -p type=Q8_0 -p provider=vector}. Quantized weights are interleaved as the GGUF
+ * {@code -p type=Q8_0 -p provider=vector}. Q8_0, Q4_0 and Q4_K weights are interleaved as the GGUF
  * loader stores them.
  */
 @State(Scope.Benchmark)
