@@ -12,21 +12,23 @@ import java.util.List;
 
 /** Tensors of a GGUF file, by canonical name. */
 public final class GgufTensorSource implements TensorSource {
-    /** System property: {@code false} keeps Q8_0/Q4_0/Q4_K matrices in the mapped file instead of repacking them. */
+    /**
+     * System property: {@code false} keeps Q8_0/Q4_0/Q4_K/Q6_K matrices in the mapped file instead of repacking them.
+     */
     public static final String REPACK_PROPERTY = "moe4j.repack";
 
     private final GgufFile file;
     private final boolean repack;
 
-    /** Repacks Q8_0/Q4_0/Q4_K matrices unless {@value #REPACK_PROPERTY} is {@code false}. */
+    /** Repacks Q8_0/Q4_0/Q4_K/Q6_K matrices unless {@value #REPACK_PROPERTY} is {@code false}. */
     public GgufTensorSource(GgufFile file) {
         this(file, !"false".equalsIgnoreCase(System.getProperty(REPACK_PROPERTY)));
     }
 
     /**
-     * @param repack copy Q8_0, Q4_0 and Q4_K matrices at load into the interleaved layout their mat-vecs read several
-     *     times faster ({@link Matrix#interleaved()}); this takes resident memory for the copies, so a model larger
-     *     than RAM should be loaded without it and run from the mapped file.
+     * @param repack copy Q8_0, Q4_0, Q4_K and Q6_K matrices at load into the interleaved layout their mat-vecs read
+     *     several times faster ({@link Matrix#interleaved()}); this takes resident memory for the copies, so a model
+     *     larger than RAM should be loaded without it and run from the mapped file.
      */
     public GgufTensorSource(GgufFile file, boolean repack) {
         this.file = file;
@@ -84,7 +86,7 @@ public final class GgufTensorSource implements TensorSource {
     }
 
     /**
-     * Q8_0, Q4_0 and Q4_K matrices are copied at load into the interleaved layout their mat-vecs stream fastest
+     * Q8_0, Q4_0, Q4_K and Q6_K matrices are copied at load into the interleaved layout their mat-vecs stream fastest
      * ({@link Matrix#interleaved()}) unless repacking is off; other types are used in place, from the mapped file.
      */
     private Matrix forKernels(Matrix m) {

@@ -10,8 +10,8 @@ import java.util.stream.IntStream;
  * a memory-mapped model file.
  *
  * <p>Two layouts hold the same blocks (for F32/F16/BF16 a "block" is one value): {@linkplain #rowGroup() row group}
- * 1 is the files' row-major order, row {@code r} at byte {@code r * rowBytes()}; row group {@link #GROUP} (Q8_0, Q4_0
- * and Q4_K, made by {@link #interleaved()}) keeps each run of 4 rows in the same {@code 4 * rowBytes()} bytes but
+ * 1 is the files' row-major order, row {@code r} at byte {@code r * rowBytes()}; row group {@link #GROUP} (Q8_0, Q4_0,
+ * Q4_K and Q6_K, made by {@link #interleaved()}) keeps each run of 4 rows in the same {@code 4 * rowBytes()} bytes but
  * stores their blocks interleaved: block 0 of each of the 4 rows, then block 1 of each, and so on (the last run may
  * have fewer rows). A mat-vec over 4 rows then reads one contiguous stream instead of four, which the hardware
  * prefetchers follow at several times the speed. Kernels address blocks through {@link #blockOffset} and
@@ -32,7 +32,8 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
             throw new IllegalArgumentException(name + ": row group " + rowGroup + " is not 1 or " + GROUP);
         }
         if (rowGroup != 1 && !interleavable(type)) {
-            throw new IllegalArgumentException(name + ": only Q8_0, Q4_0 and Q4_K are stored interleaved, not " + type);
+            throw new IllegalArgumentException(
+                    name + ": only Q8_0, Q4_0, Q4_K and Q6_K are stored interleaved, not " + type);
         }
         long expected = Math.multiplyExact((long) rows, type.bytesFor(cols));
         if (data.byteSize() != expected) {
@@ -43,7 +44,7 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
 
     /** Whether {@link #interleaved()} takes this type: those whose mat-vecs read interleaved storage fastest. */
     public static boolean interleavable(DType type) {
-        return type == DType.Q8_0 || type == DType.Q4_0 || type == DType.Q4_K;
+        return type == DType.Q8_0 || type == DType.Q4_0 || type == DType.Q4_K || type == DType.Q6_K;
     }
 
     /** A matrix in the files' row-major layout. */
@@ -105,14 +106,15 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
      * memory that is freed when the returned matrix is no longer reachable. The blocks are copied unchanged, so every
      * kernel computes the same values from either layout.
      *
-     * @throws IllegalArgumentException for types other than Q8_0, Q4_0 and Q4_K
+     * @throws IllegalArgumentException for types other than Q8_0, Q4_0, Q4_K and Q6_K
      */
     public Matrix interleaved() {
         if (rowGroup == GROUP) {
             return this;
         }
         if (!interleavable(type)) {
-            throw new IllegalArgumentException(name + ": only Q8_0, Q4_0 and Q4_K are stored interleaved, not " + type);
+            throw new IllegalArgumentException(
+                    name + ": only Q8_0, Q4_0, Q4_K and Q6_K are stored interleaved, not " + type);
         }
         MemorySegment copy = WeightMemory.allocate(data.byteSize());
         Matrix out = new Matrix(name, copy, type, rows, cols, GROUP);
