@@ -63,6 +63,34 @@ class TwinMatmulTest {
         }
     }
 
+    /**
+     * Many tokens are multiplied a panel of rows at a time (512 KiB of widened weights: 30 rows at about 4096
+     * columns). 67 rows span three panels, the last one partial; each token's row of the product must still be
+     * the twin's sums, and bit for bit what the one-token mat-vec gives (batch invariance).
+     */
+    @ParameterizedTest(name = "{1} at {0} bits")
+    @MethodSource("widthsAndTypes")
+    void matmulOverSeveralPanels(int bits, DType type) {
+        KernelProvider vector = new VectorKernels(bits);
+        Random random = new Random(5000L * type.ordinal() + bits);
+        int[] cols = colsFor(type);
+        int n = cols[cols.length - 1];
+        int rows = 67;
+        int nTokens = 6;
+        Matrix w = TestMatrices.random(random, type, rows, n);
+        float[] x = floats(random, nTokens * n);
+        float[] expected = new float[nTokens * rows];
+        float[] actual = new float[nTokens * rows];
+        SCALAR.matmul(expected, w, x, nTokens, 0, rows);
+        vector.matmul(actual, w, x, nTokens, 0, rows);
+        assertProducts(w, x, nTokens, 0, rows, expected, actual);
+        for (int t = 0; t < nTokens; t++) {
+            float[] alone = new float[rows];
+            vector.matmul(alone, w, Arrays.copyOfRange(x, t * n, (t + 1) * n), 1, 0, rows);
+            assertArrayEquals(alone, Arrays.copyOfRange(actual, t * rows, (t + 1) * rows), type + " token " + t);
+        }
+    }
+
     @ParameterizedTest(name = "{1} at {0} bits")
     @MethodSource("widthsAndTypes")
     void matmulWritesOnlyItsRows(int bits, DType type) {
