@@ -30,7 +30,8 @@ final class TileMatmul {
     static void matmul(Lanes lanes, float[] out, Matrix w, float[] x, int nTokens, int rowStart, int rowEnd) {
         int cols = w.cols();
         int stride = cols + PAD;
-        int panelRows = panelRows(cols);
+        // no larger than the rows asked for (in whole tiles): a MoE expert's product is called for a few rows
+        int panelRows = Math.min(panelRows(cols), (rowEnd - rowStart + ROWS - 1) / ROWS * ROWS);
         float[] panel = new float[panelRows * stride]; // [panelRows][stride]
         float[] group = new float[TOKENS * stride]; // [TOKENS][stride]
         float[] lanesOf = new float[ROWS * TOKENS * lanes.floats().length()]; // [ROWS][TOKENS][lanes]
