@@ -2,6 +2,7 @@ package dev.moe4j.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Objects;
 import java.util.stream.IntStream;
 
@@ -16,11 +17,22 @@ import java.util.stream.IntStream;
  * have fewer rows). A mat-vec over 4 rows then reads one contiguous stream instead of four, which the hardware
  * prefetchers follow at several times the speed. Kernels address blocks through {@link #blockOffset} and
  * {@link #blockStride}, which cover both layouts.
+ *
+ * <p>An interleaved Q8_0 or Q4_0 matrix also carries {@link #scales()}: each block's f16 scale {@code d} widened to
+ * a float (exactly), in storage order. The 16-lane mat-vecs broadcast a scale straight from memory instead of
+ * converting a half per block and row, which on their ports is a third of the work (in L2, one core, Intel
+ * Sapphire Rapids class: Q4_0 13 → 17–19 Gweights/s, Q8_0 15 → 18–20). The blocks themselves are unchanged.
+ *
+ * @param scales null, or (interleaved Q8_0 / Q4_0 only) the float scale of the block at byte offset {@code o} of
+ *     {@code data} at float index {@code o / type.blockBytes()}
  */
-public record Matrix(String name, MemorySegment data, DType type, int rows, int cols, int rowGroup) {
+public record Matrix(String name, MemorySegment data, DType type, int rows, int cols, int rowGroup,
+        MemorySegment scales) {
 
     /** Rows per interleaved group. */
     public static final int GROUP = 4;
+
+    private static final ValueLayout.OfFloat SCALE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     public Matrix {
         Objects.requireNonNull(data, "data");
@@ -40,6 +52,28 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
             throw new IllegalArgumentException(name + ": " + type + " [" + rows + "][" + cols + "] needs "
                     + expected + " bytes, storage has " + data.byteSize());
         }
+        if (scales != null) {
+            if (rowGroup != GROUP || !hasWidenedScales(type)) {
+                throw new IllegalArgumentException(
+                        name + ": only interleaved Q8_0 and Q4_0 matrices carry widened scales, not " + type
+                                + " in row group " + rowGroup);
+            }
+            long blocks = expected / type.blockBytes();
+            if (scales.byteSize() != blocks * Float.BYTES) {
+                throw new IllegalArgumentException(name + ": " + blocks + " blocks need " + blocks * Float.BYTES
+                        + " bytes of scales, storage has " + scales.byteSize());
+            }
+        }
+    }
+
+    /** Whether {@link #interleaved()} also widens this type's block scales ({@link #scales()}). */
+    static boolean hasWidenedScales(DType type) {
+        return type == DType.Q8_0 || type == DType.Q4_0;
+    }
+
+    /** A matrix in {@code rowGroup} layout without widened scales. */
+    public Matrix(String name, MemorySegment data, DType type, int rows, int cols, int rowGroup) {
+        this(name, data, type, rows, cols, rowGroup, null);
     }
 
     /** Whether {@link #interleaved()} takes this type: those whose mat-vecs read interleaved storage fastest. */
@@ -49,7 +83,7 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
 
     /** A matrix in the files' row-major layout. */
     public Matrix(String name, MemorySegment data, DType type, int rows, int cols) {
-        this(name, data, type, rows, cols, 1);
+        this(name, data, type, rows, cols, 1, null);
     }
 
     public long rowBytes() {
@@ -98,13 +132,17 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
             throw new IllegalArgumentException(name + " is interleaved in groups of " + rowGroup
                     + " rows; rows [" + from + ", " + (from + count) + ") split a group");
         }
-        return new Matrix(sliceName, data.asSlice(from * rowBytes(), count * rowBytes()), type, count, cols, rowGroup);
+        long firstBlock = (long) from * blocksPerRow();
+        long blocks = (long) count * blocksPerRow();
+        return new Matrix(sliceName, data.asSlice(from * rowBytes(), count * rowBytes()), type, count, cols, rowGroup,
+                scales == null ? null : scales.asSlice(firstBlock * Float.BYTES, blocks * Float.BYTES));
     }
 
     /**
      * This matrix with its rows interleaved in groups of {@link #GROUP} (see the class comment), copied into native
      * memory that is freed when the returned matrix is no longer reachable. The blocks are copied unchanged, so every
-     * kernel computes the same values from either layout.
+     * kernel computes the same values from either layout. Q8_0 and Q4_0 also get their {@link #scales()} (4 bytes
+     * more per block of 32 weights).
      *
      * @throws IllegalArgumentException for types other than Q8_0, Q4_0, Q4_K and Q6_K
      */
@@ -117,7 +155,10 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
                     name + ": only Q8_0, Q4_0, Q4_K and Q6_K are stored interleaved, not " + type);
         }
         MemorySegment copy = WeightMemory.allocate(data.byteSize());
-        Matrix out = new Matrix(name, copy, type, rows, cols, GROUP);
+        boolean widenScales = hasWidenedScales(type);
+        MemorySegment scaleCopy = widenScales
+                ? WeightMemory.allocate(data.byteSize() / type.blockBytes() * Float.BYTES) : null;
+        Matrix out = new Matrix(name, copy, type, rows, cols, GROUP, scaleCopy);
         // a group at a time through heap buffers: one bulk read and write per group, small copies in between;
         // ranges of groups in parallel (a model's worth of copying is seconds per GB on one core)
         int blockBytes = type.blockBytes();
@@ -140,6 +181,16 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
                     }
                 }
                 MemorySegment.copy(to, 0, copy, ValueLayout.JAVA_BYTE, at, inGroup * rowBytes);
+                if (widenScales) {
+                    // Q8_0 and Q4_0 blocks open with their f16 scale
+                    float[] widened = new float[inGroup * blocks];
+                    for (int b = 0; b < widened.length; b++) {
+                        widened[b] = Float.float16ToFloat(
+                                (short) ((to[b * blockBytes] & 0xFF) | (to[b * blockBytes + 1] << 8)));
+                    }
+                    MemorySegment.copy(widened, 0, scaleCopy, SCALE, at / blockBytes * Float.BYTES,
+                            widened.length);
+                }
             }
         });
         return out;

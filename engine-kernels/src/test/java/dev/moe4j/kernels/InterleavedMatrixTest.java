@@ -9,6 +9,7 @@ import dev.moe4j.kernels.parallel.Parallel;
 import dev.moe4j.kernels.simd.VectorKernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -23,6 +24,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class InterleavedMatrixTest {
 
+    private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int[] ROWS = {1, 3, 4, 5, 8, 17, 33};
     private static final int[] COLS = {32, 96, 1056};
     private static final int[] K_COLS = {256, 768, 1280};
@@ -50,6 +53,7 @@ class InterleavedMatrixTest {
                 Matrix w = TestMatrices.random(random, type, rows, cols);
                 Matrix v = w.interleaved();
                 assertEquals(Matrix.GROUP, v.rowGroup());
+                assertEquals(type == DType.Q8_0 || type == DType.Q4_0, v.scales() != null, "widened scales");
                 int blocks = cols / type.blockSize();
                 long rowBytes = (long) blocks * bb;
                 for (int r = 0; r < rows; r++) {
@@ -63,6 +67,12 @@ class InterleavedMatrixTest {
                         MemorySegment original = w.data().asSlice(r * rowBytes + (long) b * bb, bb);
                         MemorySegment copied = v.data().asSlice(expected, bb);
                         assertEquals(-1, original.mismatch(copied), "block bytes of row " + r + " block " + b);
+                        if (v.scales() != null) {
+                            // the block's f16 scale (its first two bytes), widened, at the block's ordinal
+                            float d = Float.float16ToFloat(original.get(LE_SHORT, 0));
+                            assertEquals(d, v.scales().get(LE_FLOAT, expected / bb * Float.BYTES),
+                                    "scale of row " + r + " block " + b);
+                        }
                     }
                 }
             }
@@ -124,6 +134,40 @@ class InterleavedMatrixTest {
                 assertArrayEquals(expected, actual, type + " rows " + rows);
             }
         }
+    }
+
+    @ParameterizedTest(name = "{0} experts sliced from one interleaved matrix")
+    @MethodSource("types")
+    void slicedExpertsMultiplyAsTheirRowMajorRows(DType type) {
+        // the 16-lane mat-vecs read a slice's widened scales: each slice must see its own rows' scales
+        Random random = new Random(21 + type.ordinal());
+        int cols = type.blockSize() == 256 ? 512 : 96;
+        Matrix w = TestMatrices.random(random, type, 3 * 12, cols); // 3 "experts" of 12 rows
+        Matrix v = w.interleaved();
+        float[] x = floats(random, cols);
+        for (KernelProvider provider : new KernelProvider[] {new VectorKernels(512), new VectorKernels(256)}) {
+            for (int e = 0; e < 3; e++) {
+                float[] expected = new float[12];
+                float[] actual = new float[12];
+                provider.matmul(expected, w.rowSlice("plain", 12 * e, 12), x, 1, 0, 12);
+                provider.matmul(actual, v.rowSlice("e" + e, 12 * e, 12), x, 1, 0, 12);
+                assertArrayEquals(expected, actual, type + " expert " + e);
+            }
+        }
+    }
+
+    @Test
+    void scalesAreCheckedOnConstruction() {
+        MemorySegment q8 = MemorySegment.ofArray(new byte[4 * 2 * 34]); // [4][64]: 8 blocks
+        MemorySegment eight = MemorySegment.ofArray(new float[8]);
+        assertEquals(eight, new Matrix("w", q8, DType.Q8_0, 4, 64, Matrix.GROUP, eight).scales());
+        IllegalArgumentException size = assertThrows(IllegalArgumentException.class,
+                () -> new Matrix("w", q8, DType.Q8_0, 4, 64, Matrix.GROUP, MemorySegment.ofArray(new float[7])));
+        assertEquals(true, size.getMessage().contains("8 blocks"), size.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new Matrix("w", q8, DType.Q8_0, 4, 64, 1, eight));
+        MemorySegment q4k = MemorySegment.ofArray(new byte[4 * 144]);
+        assertThrows(IllegalArgumentException.class,
+                () -> new Matrix("w", q4k, DType.Q4_K, 4, 256, Matrix.GROUP, MemorySegment.ofArray(new float[4])));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.moe4j.kernels.simd;
 
 import static dev.moe4j.kernels.simd.Storage.LE;
+import static dev.moe4j.kernels.simd.Storage.LE_FLOAT;
 import static dev.moe4j.kernels.simd.Storage.half;
 
 import dev.moe4j.kernels.Matrix;
@@ -19,6 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class Q8_0Rows {
 
     private static final int BLOCK = 32;
+    private static final int BLOCK_BYTES = 34;
     private Q8_0Rows() {}
 
     /** Row {@code row} widened into out[outOff, outOff + cols). */
@@ -47,7 +49,7 @@ final class Q8_0Rows {
 
     /** out[r] = w[r]·x for r in [rowStart, rowEnd). */
     static void matvec(Lanes lanes, float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
-        if (lanes.floats().length() == 16) {
+        if (lanes.floats().length() == 16 && w.scales() != null) {
             matvec16(out, w, x, rowStart, rowEnd);
             return;
         }
@@ -119,10 +121,14 @@ final class Q8_0Rows {
 
     /**
      * {@link #matvec} with 16-lane registers, written out with constant species and no helper taking a vector
-     * (C2 gives up inlining into a method this size, and a vector passed to a call is boxed). Same order.
+     * (C2 gives up inlining into a method this size, and a vector passed to a call is boxed). Same order. Reads the
+     * scales widened at load ({@link Matrix#scales()}, interleaved storage): a broadcast from memory instead of a
+     * half converted and broadcast per block and row (decode 19.4 → 24.2 tok/s, 0.6B shape); row-major storage
+     * takes the generic loop above.
      */
     private static void matvec16(float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
         MemorySegment data = w.data();
+        MemorySegment scales = w.scales();
         int blocks = w.cols() / BLOCK;
         int last = rowEnd - 1;
         for (int r = rowStart; r < rowEnd; r += 4) {
@@ -134,6 +140,15 @@ final class Q8_0Rows {
             long stride1 = w.blockStride(Math.min(r + 1, last));
             long stride2 = w.blockStride(Math.min(r + 2, last));
             long stride3 = w.blockStride(Math.min(r + 3, last));
+            // scale k of the interleaved storage is that of the block at byte k * BLOCK_BYTES
+            long scale0 = base0 / BLOCK_BYTES * Float.BYTES;
+            long scale1 = base1 / BLOCK_BYTES * Float.BYTES;
+            long scale2 = base2 / BLOCK_BYTES * Float.BYTES;
+            long scale3 = base3 / BLOCK_BYTES * Float.BYTES;
+            long scaleStride0 = stride0 / BLOCK_BYTES * Float.BYTES;
+            long scaleStride1 = stride1 / BLOCK_BYTES * Float.BYTES;
+            long scaleStride2 = stride2 / BLOCK_BYTES * Float.BYTES;
+            long scaleStride3 = stride3 / BLOCK_BYTES * Float.BYTES;
             FloatVector acc0 = FloatVector.zero(F16);
             FloatVector acc1 = acc0;
             FloatVector acc2 = acc0;
@@ -143,10 +158,10 @@ final class Q8_0Rows {
                 long at1 = base1 + block * stride1;
                 long at2 = base2 + block * stride2;
                 long at3 = base3 + block * stride3;
-                float d0 = half(data, at0);
-                float d1 = half(data, at1);
-                float d2 = half(data, at2);
-                float d3 = half(data, at3);
+                float d0 = scales.get(LE_FLOAT, scale0 + block * scaleStride0);
+                float d1 = scales.get(LE_FLOAT, scale1 + block * scaleStride1);
+                float d2 = scales.get(LE_FLOAT, scale2 + block * scaleStride2);
+                float d3 = scales.get(LE_FLOAT, scale3 + block * scaleStride3);
                 FloatVector x0 = FloatVector.fromArray(F16, x, block * BLOCK + 0);
                 acc0 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, at0 + 2, LE)
                         .convertShape(VectorOperators.B2F, F16, 0)).mul(d0).fma(x0, acc0);
