@@ -30,6 +30,10 @@ public final class KernelHashes {
     private final float[] logits;
     private final float[] gate;
     private final float[] heads; // [HEADS][HEAD_DIM]
+    /** Offsets of the cached positions' rows in {@link #keys} and {@link #values}: 7 positions, out of order. */
+    private static final int[] POSITIONS_ROWS = {0, 2 * N, N, 4 * N, 3 * N, 6 * N, 5 * N};
+    private final float[] keys; // [7][N]
+    private final float[] values;
     private final float[] cos;
     private final float[] sin;
 
@@ -48,6 +52,8 @@ public final class KernelHashes {
             gate[i] *= 10;
         }
         heads = TestMatrices.floats(random, HEADS * HEAD_DIM);
+        keys = TestMatrices.floats(random, POSITIONS_ROWS.length * N);
+        values = TestMatrices.floats(random, POSITIONS_ROWS.length * N);
         cos = TestMatrices.floats(random, HEAD_DIM / 2);
         sin = TestMatrices.floats(random, HEAD_DIM / 2);
     }
@@ -64,7 +70,19 @@ public final class KernelHashes {
                 results.put("matmul-" + type + "-tokens-" + nTokens, out);
             }
         }
+        for (DType type : DType.values()) {
+            if (Matrix.interleavable(type)) {
+                // the decode layout: 16-lane mat-vecs read it (and, for Q8_0 / Q4_0, its widened scales)
+                float[] out = new float[ROWS];
+                kernels.matmul(out, weights.get(type).interleaved(), inputs.get(type), 1, 0, ROWS);
+                results.put("matvec-interleaved-" + type, out);
+            }
+        }
         results.put("dot", new float[] {kernels.dot(a, 0, b, 0, N)});
+        float[] attended = new float[N];
+        kernels.attend(attended, 0, a, 0, keys, values, POSITIONS_ROWS, 0, POSITIONS_ROWS.length, N, 0.125f,
+                new float[POSITIONS_ROWS.length]);
+        results.put("attend", attended);
         float[] normed = new float[N];
         kernels.rmsNorm(normed, 0, a, 0, b, N, 1e-6f);
         results.put("rmsNorm", normed);

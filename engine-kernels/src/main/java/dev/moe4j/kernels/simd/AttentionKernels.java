@@ -16,8 +16,22 @@ final class AttentionKernels {
 
     private AttentionKernels() {}
 
+    /**
+     * Scores, softmax, weighted sum of values. Three calls, not one method: inlined into the large score loop, the
+     * softmax's {@link Exp} (which takes a vector) ran out of C2's inlining budget, was called with a boxed vector
+     * and ran in the Vector API's Java fallback, 7 % of a prefill (JFR). The two loops are too large for C2 to
+     * inline here, so the softmax is parsed in this small method, with its exp inlined.
+     */
     static void attend(Lanes lanes, float[] out, int outOff, float[] q, int qOff, float[] keys, float[] values,
             int[] rows, int headOff, int len, int n, float scale, float[] scores) {
+        scores(lanes, q, qOff, keys, rows, headOff, len, n, scale, scores);
+        ActivationKernels.softmax(lanes, scores, 0, len);
+        weightedSum(lanes, out, outOff, values, rows, headOff, len, n, scores);
+    }
+
+    /** scores[p] = scale·(q · key p), for the positions p in [0, len). */
+    private static void scores(Lanes lanes, float[] q, int qOff, float[] keys, int[] rows, int headOff, int len,
+            int n, float scale, float[] scores) {
         VectorSpecies<Float> fs = lanes.floats();
         int step = fs.length();
         int bound = fs.loopBound(n);
@@ -99,9 +113,15 @@ final class AttentionKernels {
             }
             scores[p] = tail(sum0, q, qOff, keys, k0, bound, n) * scale;
         }
+    }
 
-        ActivationKernels.softmax(lanes, scores, 0, len);
-
+    /** out[c] = Σ_p scores[p]·value p [c], for the columns c in [0, n). */
+    private static void weightedSum(Lanes lanes, float[] out, int outOff, float[] values, int[] rows, int headOff,
+            int len, int n, float[] scores) {
+        VectorSpecies<Float> fs = lanes.floats();
+        int step = fs.length();
+        int bound = fs.loopBound(n);
+        int p;
         int c = 0;
         for (; c + 4 * step <= bound; c += 4 * step) {
             FloatVector o0 = FloatVector.zero(fs);
