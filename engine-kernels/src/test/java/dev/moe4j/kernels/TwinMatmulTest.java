@@ -64,8 +64,8 @@ class TwinMatmulTest {
     }
 
     /**
-     * Many tokens are multiplied a panel of rows at a time (half the L2, 256 KiB to 1 MiB of widened weights: 12
-     * to 60 rows at about 4096 columns). 67 rows span two to six panels, the last one partial; each token's row of the product must still be
+     * Many tokens are multiplied a panel of rows at a time (512 KiB of widened weights: 30 rows at about 4096
+     * columns). 67 rows span three panels, the last one partial; each token's row of the product must still be
      * the twin's sums, and bit for bit what the one-token mat-vec gives (batch invariance).
      */
     @ParameterizedTest(name = "{1} at {0} bits")

@@ -1,9 +1,6 @@
 package dev.moe4j.kernels.simd;
 
 import dev.moe4j.kernels.Matrix;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -71,52 +68,8 @@ final class TileMatmul {
      */
     static final int PAD = 16;
 
-    /**
-     * Widened weights of one panel, in bytes: the panel stays in L2 while every group of tokens passes over it. Half
-     * the core's L2 ({@link #l2Bytes}), within [256 KiB, 1 MiB]: measured best at 512-768 KiB with a 1.25 MiB L2
-     * (Ice Lake) and at 1 MiB with a 2 MiB L2 (Q8_0 × 512 tokens, two threads, three interleaved rounds:
-     * 3072×1024 171-174 → 178-200 GFLOP/s, 1024×3072 151-165 → 162-169 against 512 KiB).
-     */
-    static final int PANEL_BYTES = (int) Math.clamp(l2Bytes() / 2, 256 << 10, 1 << 20);
-
-    /** The first core's L2 size as Linux reports it, or 1 MiB where it does not. */
-    static long l2Bytes() {
-        long fallback = 1 << 20;
-        try {
-            Path cache = Path.of("/sys/devices/system/cpu/cpu0/cache");
-            if (!Files.isDirectory(cache)) {
-                return fallback;
-            }
-            for (int index = 0; index < 8; index++) {
-                Path dir = cache.resolve("index" + index);
-                if (!Files.isDirectory(dir)) {
-                    break;
-                }
-                if (Files.readString(dir.resolve("level")).strip().equals("2")) {
-                    return parseCacheSize(Files.readString(dir.resolve("size")).strip(), fallback);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // unreadable: the fallback is a safe panel on every machine measured
-        }
-        return fallback;
-    }
-
-    /** "2048K" → 2 MiB; "1M" → 1 MiB; anything else → {@code fallback}. */
-    static long parseCacheSize(String size, long fallback) {
-        if (size.isEmpty()) {
-            return fallback;
-        }
-        char unit = Character.toUpperCase(size.charAt(size.length() - 1));
-        long scale = unit == 'K' ? 1L << 10 : unit == 'M' ? 1L << 20 : 1;
-        String digits = Character.isDigit(unit) ? size : size.substring(0, size.length() - 1);
-        try {
-            long value = Long.parseLong(digits) * scale;
-            return value > 0 ? value : fallback;
-        } catch (NumberFormatException e) {
-            return fallback;
-        }
-    }
+    /** Widened weights of one panel, in bytes: the panel stays in L2 while every group of tokens passes over it. */
+    static final int PANEL_BYTES = 512 << 10;
 
     /**
      * Rows widened at a time: as many whole tiles as fit {@link #PANEL_BYTES}, at least one. The activations
