@@ -27,8 +27,9 @@ public final class GgufTensorSource implements TensorSource {
 
     /**
      * @param repack copy Q8_0, Q4_0, Q4_K and Q6_K matrices at load into the interleaved layout their mat-vecs read
-     *     several times faster ({@link Matrix#interleaved()}); this takes resident memory for the copies, so a model
-     *     larger than RAM should be loaded without it and run from the mapped file.
+     *     several times faster ({@link Matrix#interleaved()}, with Q8_0 / Q4_0 block scales widened to floats beside
+     *     them); this takes resident memory for the copies (file size, plus 4 bytes per 32 weights for Q8_0 and Q4_0),
+     *     so a model larger than RAM should be loaded without it and run from the mapped file.
      */
     public GgufTensorSource(GgufFile file, boolean repack) {
         this.file = file;
