@@ -20,8 +20,8 @@ import java.util.stream.IntStream;
  *
  * <p>An interleaved Q8_0 or Q4_0 matrix also carries {@link #scales()}: each block's f16 scale {@code d} widened to
  * a float (exactly), in storage order. The 16-lane mat-vecs broadcast a scale straight from memory instead of
- * converting a half per block and row, which on their ports is a third of the work (in L2, one core, Intel
- * Sapphire Rapids class: Q4_0 13 → 17–19 Gweights/s, Q8_0 15 → 18–20). The blocks themselves are unchanged.
+ * converting a half per block and row, a third of the Q4_0 loop's permute-port work (in L2, one core of an
+ * AVX-512 Intel Xeon: Q4_0 14.0 → 17.0 Gweights/s, Q8_0 15.6 → 16.7). The blocks themselves are unchanged.
  *
  * @param scales null, or (interleaved Q8_0 / Q4_0 only) the float scale of the block at byte offset {@code o} of
  *     {@code data} at float index {@code o / type.blockBytes()}
