@@ -24,7 +24,9 @@ import java.util.stream.IntStream;
  * AVX-512 Intel Xeon: Q4_0 14.0 → 17.0 Gweights/s, Q8_0 15.6 → 16.7). The blocks themselves are unchanged.
  *
  * @param scales null, or (interleaved Q8_0 / Q4_0 only) the float scale of the block at byte offset {@code o} of
- *     {@code data} at float index {@code o / type.blockBytes()}
+ *     {@code data} at float index {@code o / type.blockBytes()}, exactly its f16 scale widened: the 16-lane
+ *     mat-vecs read these instead of the blocks' halves, so only {@link #interleaved()} and {@link #rowSlice}
+ *     should make them (the constructor checks their size, not their values)
  */
 public record Matrix(String name, MemorySegment data, DType type, int rows, int cols, int rowGroup,
         MemorySegment scales) {
