@@ -127,6 +127,139 @@ final class Q8_0Rows {
      * takes the generic loop above.
      */
     private static void matvec16(float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
+        int r = rowStart;
+        if (r % Matrix.GROUP == 0) {
+            int pairs = (Math.min(rowEnd, w.rows() / Matrix.GROUP * Matrix.GROUP) - r) / (2 * Matrix.GROUP);
+            if (pairs > 0) {
+                twoStreams(out, w, x, r, pairs);
+                r += 2 * Matrix.GROUP * pairs;
+            }
+        }
+        if (r < rowEnd) {
+            oneStream(out, w, x, r, rowEnd);
+        }
+    }
+
+    /**
+     * Groups [first, first + 2·pairs) of four rows (whole groups), as two streams: pass g sums group g of the first
+     * half and group g of the second half, each with exactly the ops {@link #oneStream} gives a row. From DRAM one
+     * core then keeps two prefetch streams going where one left it waiting on memory (see {@code Q4_0Rows}).
+     */
+    private static void twoStreams(float[] out, Matrix w, float[] x, int first, int pairs) {
+        MemorySegment data = w.data();
+        MemorySegment scales = w.scales();
+        int blocks = w.cols() / BLOCK;
+        long groupStride = Matrix.GROUP * BLOCK_BYTES;
+        long scaleGroupStride = Matrix.GROUP * Float.BYTES;
+        for (int g = 0; g < pairs; g++) {
+            int ra = first + Matrix.GROUP * g;
+            int rb = first + Matrix.GROUP * (pairs + g);
+            long a = w.blockOffset(ra, 0);
+            long b = w.blockOffset(rb, 0);
+            // scale k of the interleaved storage is that of the block at byte k * BLOCK_BYTES
+            long sa = a / BLOCK_BYTES * Float.BYTES;
+            long sb = b / BLOCK_BYTES * Float.BYTES;
+            FloatVector acc0 = FloatVector.zero(F16);
+            FloatVector acc1 = acc0;
+            FloatVector acc2 = acc0;
+            FloatVector acc3 = acc0;
+            FloatVector bcc0 = acc0;
+            FloatVector bcc1 = acc0;
+            FloatVector bcc2 = acc0;
+            FloatVector bcc3 = acc0;
+            for (int block = 0; block < blocks; block++) {
+                FloatVector x0 = FloatVector.fromArray(F16, x, block * BLOCK);
+                FloatVector x1 = FloatVector.fromArray(F16, x, block * BLOCK + 16);
+                long atA = a + block * groupStride;
+                long stA = sa + block * scaleGroupStride;
+                float da0 = scales.get(LE_FLOAT, stA);
+                float da1 = scales.get(LE_FLOAT, stA + Float.BYTES);
+                float da2 = scales.get(LE_FLOAT, stA + 2 * Float.BYTES);
+                float da3 = scales.get(LE_FLOAT, stA + 3 * Float.BYTES);
+                acc0 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, atA + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(da0).fma(x0, acc0);
+                acc1 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, atA + BLOCK_BYTES + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(da1).fma(x0, acc1);
+                acc2 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, atA + 2 * BLOCK_BYTES + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(da2).fma(x0, acc2);
+                acc3 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, atA + 3 * BLOCK_BYTES + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(da3).fma(x0, acc3);
+                acc0 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, atA + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(da0).fma(x1, acc0);
+                acc1 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, atA + BLOCK_BYTES + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(da1).fma(x1, acc1);
+                acc2 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, atA + 2 * BLOCK_BYTES + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(da2).fma(x1, acc2);
+                acc3 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, atA + 3 * BLOCK_BYTES + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(da3).fma(x1, acc3);
+                long atB = b + block * groupStride;
+                long stB = sb + block * scaleGroupStride;
+                float db0 = scales.get(LE_FLOAT, stB);
+                float db1 = scales.get(LE_FLOAT, stB + Float.BYTES);
+                float db2 = scales.get(LE_FLOAT, stB + 2 * Float.BYTES);
+                float db3 = scales.get(LE_FLOAT, stB + 3 * Float.BYTES);
+                bcc0 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, atB + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(db0).fma(x0, bcc0);
+                bcc1 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, atB + BLOCK_BYTES + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(db1).fma(x0, bcc1);
+                bcc2 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, atB + 2 * BLOCK_BYTES + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(db2).fma(x0, bcc2);
+                bcc3 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, atB + 3 * BLOCK_BYTES + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(db3).fma(x0, bcc3);
+                bcc0 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, atB + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(db0).fma(x1, bcc0);
+                bcc1 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, atB + BLOCK_BYTES + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(db1).fma(x1, bcc1);
+                bcc2 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, atB + 2 * BLOCK_BYTES + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(db2).fma(x1, bcc2);
+                bcc3 = ((FloatVector) ByteVector.fromMemorySegment(B16, data, atB + 3 * BLOCK_BYTES + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)).mul(db3).fma(x1, bcc3);
+            }
+            acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_8));
+            acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_4));
+            acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_2));
+            acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_1));
+            out[ra] = acc0.lane(0);
+            acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_8));
+            acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_4));
+            acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_2));
+            acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_1));
+            out[ra + 1] = acc1.lane(0);
+            acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_8));
+            acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_4));
+            acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_2));
+            acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_1));
+            out[ra + 2] = acc2.lane(0);
+            acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_8));
+            acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_4));
+            acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_2));
+            acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_1));
+            out[ra + 3] = acc3.lane(0);
+            bcc0 = bcc0.add(bcc0.rearrange(Lanes.Bits512.ROTATE_8));
+            bcc0 = bcc0.add(bcc0.rearrange(Lanes.Bits512.ROTATE_4));
+            bcc0 = bcc0.add(bcc0.rearrange(Lanes.Bits512.ROTATE_2));
+            bcc0 = bcc0.add(bcc0.rearrange(Lanes.Bits512.ROTATE_1));
+            out[rb] = bcc0.lane(0);
+            bcc1 = bcc1.add(bcc1.rearrange(Lanes.Bits512.ROTATE_8));
+            bcc1 = bcc1.add(bcc1.rearrange(Lanes.Bits512.ROTATE_4));
+            bcc1 = bcc1.add(bcc1.rearrange(Lanes.Bits512.ROTATE_2));
+            bcc1 = bcc1.add(bcc1.rearrange(Lanes.Bits512.ROTATE_1));
+            out[rb + 1] = bcc1.lane(0);
+            bcc2 = bcc2.add(bcc2.rearrange(Lanes.Bits512.ROTATE_8));
+            bcc2 = bcc2.add(bcc2.rearrange(Lanes.Bits512.ROTATE_4));
+            bcc2 = bcc2.add(bcc2.rearrange(Lanes.Bits512.ROTATE_2));
+            bcc2 = bcc2.add(bcc2.rearrange(Lanes.Bits512.ROTATE_1));
+            out[rb + 2] = bcc2.lane(0);
+            bcc3 = bcc3.add(bcc3.rearrange(Lanes.Bits512.ROTATE_8));
+            bcc3 = bcc3.add(bcc3.rearrange(Lanes.Bits512.ROTATE_4));
+            bcc3 = bcc3.add(bcc3.rearrange(Lanes.Bits512.ROTATE_2));
+            bcc3 = bcc3.add(bcc3.rearrange(Lanes.Bits512.ROTATE_1));
+            out[rb + 3] = bcc3.lane(0);
+        }
+    }
+
+    /** Rows [rowStart, rowEnd) four at a time, any start and end: a pass short of rows repeats the last one. */
+    private static void oneStream(float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
         MemorySegment data = w.data();
         MemorySegment scales = w.scales();
         int blocks = w.cols() / BLOCK;
