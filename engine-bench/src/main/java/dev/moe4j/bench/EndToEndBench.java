@@ -24,6 +24,25 @@ public final class EndToEndBench {
 
     private EndToEndBench() {}
 
+    /**
+     * JIT warm-up before any timed run: a JVM runs a kernel interpreted (the Vector API in its slow Java fallback)
+     * until C2 has compiled it, and a prefill alone calls the decode mat-vecs too rarely for that (once, for the last
+     * token's logits: cold, 7.7 % of a 0.6B pp512's samples). A short prefill and {@code steps} decode steps compile
+     * every kernel the timed runs use. llama-bench, with no JIT, warms up with one run of each test too.
+     */
+    public static void warmUp(Model model, int steps, Consumer<String> progress) {
+        progress.accept("warming up (JIT) ...");
+        KvCache cache = model.newKvCache(64 + steps, KvCache.DEFAULT_BLOCK_SIZE, 1);
+        Scratch scratch = new Scratch(model.config());
+        int[] ids = randomTokens(model, 64 + steps, 3);
+        try (Sequence seq = cache.newSequence()) {
+            model.forward(Batch.of(seq, Arrays.copyOf(ids, 64), false), scratch);
+            for (int i = 64; i < 64 + steps; i++) {
+                model.forward(Batch.of(seq, new int[] {ids[i]}, false), scratch);
+            }
+        }
+    }
+
     public static Result prefill(Model model, int tokens, int reps, Consumer<String> progress) {
         KvCache cache = model.newKvCache(tokens, KvCache.DEFAULT_BLOCK_SIZE, 1);
         Scratch scratch = new Scratch(model.config());

@@ -53,6 +53,7 @@ final class BenchCommands {
         err.println("measuring machine read bandwidth ...");
         double machine = MemoryBandwidth.readGbPerSecond(kernels.parallel(), 2L << 30, 5);
         List<EndToEndBench.Result> results = new ArrayList<>();
+        EndToEndBench.warmUp(model, 48, err::println);
         if (promptTokens > 0) {
             results.add(EndToEndBench.prefill(model, promptTokens, reps, err::println));
         }
