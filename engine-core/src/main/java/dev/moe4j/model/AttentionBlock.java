@@ -31,27 +31,30 @@ final class AttentionBlock {
         float[] keys = cache.keys(layer);
         float[] values = cache.values(layer);
         int slots = cache.slots(); // layout: [kvHead][slot][hd]
-        float[] cos = new float[hd / 2];
-        float[] sin = new float[hd / 2];
-        for (int t = 0; t < n; t++) {
-            for (int head = 0; head < heads; head++) {
-                int off = t * qDim + head * hd;
-                kernels.rmsNorm(s.q, off, s.q, off, w.qNorm(), hd, eps);
+        // tokens in parallel: each writes only its own q and k rows and its own cache slots
+        kernels.parallel().forRange(n, 8, (first, end) -> {
+            float[] cos = new float[hd / 2];
+            float[] sin = new float[hd / 2];
+            for (int t = first; t < end; t++) {
+                for (int head = 0; head < heads; head++) {
+                    int off = t * qDim + head * hd;
+                    kernels.rmsNorm(s.q, off, s.q, off, w.qNorm(), hd, eps);
+                }
+                for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
+                    int off = t * kvDim + kvHead * hd;
+                    kernels.rmsNorm(s.k, off, s.k, off, w.kNorm(), hd, eps);
+                }
+                rope.cosSin(batch.position(t), cos, sin);
+                kernels.rope(s.q, t * qDim, heads, hd, cos, sin);
+                kernels.rope(s.k, t * kvDim, kvHeads, hd, cos, sin);
+                int slot = batch.sequence(t).slot(batch.position(t));
+                for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
+                    int at = (kvHead * slots + slot) * hd;
+                    System.arraycopy(s.k, t * kvDim + kvHead * hd, keys, at, hd);
+                    System.arraycopy(s.v, t * kvDim + kvHead * hd, values, at, hd);
+                }
             }
-            for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
-                int off = t * kvDim + kvHead * hd;
-                kernels.rmsNorm(s.k, off, s.k, off, w.kNorm(), hd, eps);
-            }
-            rope.cosSin(batch.position(t), cos, sin);
-            kernels.rope(s.q, t * qDim, heads, hd, cos, sin);
-            kernels.rope(s.k, t * kvDim, kvHeads, hd, cos, sin);
-            int slot = batch.sequence(t).slot(batch.position(t));
-            for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
-                int at = (kvHead * slots + slot) * hd;
-                System.arraycopy(s.k, t * kvDim + kvHead * hd, keys, at, hd);
-                System.arraycopy(s.v, t * kvDim + kvHead * hd, values, at, hd);
-            }
-        }
+        });
         trace.record("q_roped", layer, s.q, n, qDim);
         trace.record("k_roped", layer, s.k, n, kvDim);
 

@@ -182,17 +182,13 @@ public final class Model implements AutoCloseable {
         for (int layer = 0; layer < config.numLayers(); layer++) {
             Weights.Layer w = weights.layers().get(layer);
             // attention rmsnorm, attention, residual
-            for (int t = 0; t < n; t++) {
-                kernels.rmsNorm(s.xn, t * hidden, s.x, t * hidden, w.attention().norm(), hidden, eps);
-            }
+            kernels.rmsNormRows(s.xn, 0, s.x, 0, w.attention().norm(), n, hidden, eps);
             trace.record("attn_norm", layer, s.xn, n, hidden);
             AttentionBlock.forward(kernels, config, rope, w.attention(), layer, batch, cache, s, trace);
             kernels.axpy(s.x, 0, 1f, s.out, 0, n * hidden);
             trace.record("attn_residual", layer, s.x, n, hidden);
             // ffn rmsnorm, feed-forward (dense or MoE), residual
-            for (int t = 0; t < n; t++) {
-                kernels.rmsNorm(s.xn, t * hidden, s.x, t * hidden, w.feedForward().norm(), hidden, eps);
-            }
+            kernels.rmsNormRows(s.xn, 0, s.x, 0, w.feedForward().norm(), n, hidden, eps);
             FeedForwardBlock.forward(kernels, config, w.feedForward(), n, s);
             trace.record("ffn_out", layer, s.out, n, hidden);
             kernels.axpy(s.x, 0, 1f, s.out, 0, n * hidden);

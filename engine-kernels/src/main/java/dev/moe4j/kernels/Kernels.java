@@ -12,6 +12,14 @@ public final class Kernels {
     /** Below this many multiply-adds per chunk a hand-off to another thread costs more than it saves. */
     private static final int MIN_WORK_PER_CHUNK = 1 << 15;
 
+    /**
+     * Element-wise kernels over more elements than this (a prefill's residual add or SiLU gate) are split across
+     * the pool, in chunks of {@link #ELEMENT_CHUNK}: a multiple of every vector length, so each element is
+     * computed by the same code (vector body or scalar tail) as in one call, and the bits do not change.
+     */
+    private static final int PARALLEL_ELEMENTS = 1 << 16;
+    private static final int ELEMENT_CHUNK = 1 << 12;
+
     private static final class Holder {
         static final Kernels DEFAULT = new Kernels(KernelProviders.preferred(), Parallel.common());
     }
@@ -124,7 +132,14 @@ public final class Kernels {
     public void axpy(float[] y, int yOff, float alpha, float[] x, int xOff, int n) {
         Objects.checkFromIndexSize(yOff, n, y.length);
         Objects.checkFromIndexSize(xOff, n, x.length);
-        provider.axpy(y, yOff, alpha, x, xOff, n);
+        if (n < PARALLEL_ELEMENTS) {
+            provider.axpy(y, yOff, alpha, x, xOff, n);
+            return;
+        }
+        parallel.forRange((n + ELEMENT_CHUNK - 1) / ELEMENT_CHUNK, 1, (start, end) -> {
+            int from = start * ELEMENT_CHUNK;
+            provider.axpy(y, yOff + from, alpha, x, xOff + from, Math.min(n, end * ELEMENT_CHUNK) - from);
+        });
     }
 
     public void scale(float[] x, int off, float alpha, int n) {
@@ -147,7 +162,30 @@ public final class Kernels {
     public void siluMul(float[] gate, int gateOff, float[] up, int upOff, int n) {
         Objects.checkFromIndexSize(gateOff, n, gate.length);
         Objects.checkFromIndexSize(upOff, n, up.length);
-        provider.siluMul(gate, gateOff, up, upOff, n);
+        if (n < PARALLEL_ELEMENTS) {
+            provider.siluMul(gate, gateOff, up, upOff, n);
+            return;
+        }
+        parallel.forRange((n + ELEMENT_CHUNK - 1) / ELEMENT_CHUNK, 1, (start, end) -> {
+            int from = start * ELEMENT_CHUNK;
+            provider.siluMul(gate, gateOff + from, up, upOff + from, Math.min(n, end * ELEMENT_CHUNK) - from);
+        });
+    }
+
+    /**
+     * out[t][0, n) = rmsNorm(x[t][0, n))·weight for the rows t in [0, rows), rows {@code n} floats apart starting at
+     * the offsets given; rows in parallel (a prefill normalises hundreds).
+     */
+    public void rmsNormRows(float[] out, int outOff, float[] x, int xOff, float[] weight, int rows, int n,
+            float eps) {
+        Objects.checkFromIndexSize(outOff, Math.multiplyExact(rows, n), out.length);
+        Objects.checkFromIndexSize(xOff, Math.multiplyExact(rows, n), x.length);
+        Objects.checkFromIndexSize(0, n, weight.length);
+        parallel.forRange(rows, Math.max(1, PARALLEL_ELEMENTS / 8 / Math.max(1, n)), (start, end) -> {
+            for (int t = start; t < end; t++) {
+                provider.rmsNorm(out, outOff + t * n, x, xOff + t * n, weight, n, eps);
+            }
+        });
     }
 
     public void rope(float[] x, int off, int nHeads, int headDim, float[] cos, float[] sin) {
