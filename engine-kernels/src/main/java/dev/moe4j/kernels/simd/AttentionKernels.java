@@ -157,6 +157,234 @@ final class AttentionKernels {
         }
     }
 
+
+    /**
+     * {@link #attend} for two query heads that read the same key and value heads (a GQA group): each key and value
+     * is loaded once for both. Every score and output gets the ops {@link #attend} gives it alone, so the same bits.
+     * Query {@code g} (0 or 1) is q[qOff + g·qStride, +n), its output out[outOff + g·outStride, +n), its scores
+     * scores[g·len, +len).
+     */
+    static void attendPair(Lanes lanes, float[] out, int outOff, int outStride, float[] q, int qOff, int qStride,
+            float[] keys, float[] values, int[] rows, int headOff, int len, int n, float scale, float[] scores) {
+        scoresPair(lanes, q, qOff, qOff + qStride, keys, rows, headOff, len, n, scale, scores);
+        ActivationKernels.softmax(lanes, scores, 0, len);
+        ActivationKernels.softmax(lanes, scores, len, len);
+        weightedSumPair(lanes, out, outOff, outOff + outStride, values, rows, headOff, len, n, scores);
+    }
+
+    /** scores[p] = scale·(qa · key p), scores[len + p] = scale·(qb · key p); {@link #scores}' order for each. */
+    private static void scoresPair(Lanes lanes, float[] q, int qa, int qb, float[] keys, int[] rows, int headOff,
+            int len, int n, float scale, float[] scores) {
+        VectorSpecies<Float> fs = lanes.floats();
+        int step = fs.length();
+        int bound = fs.loopBound(n);
+        float[] lanesOf = new float[8 * step];
+        int p = 0;
+        for (; p + 4 <= len; p += 4) {
+            int k0 = rows[p] + headOff;
+            int k1 = rows[p + 1] + headOff;
+            int k2 = rows[p + 2] + headOff;
+            int k3 = rows[p + 3] + headOff;
+            FloatVector a0 = FloatVector.zero(fs);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            FloatVector b0 = a0;
+            FloatVector b1 = a0;
+            FloatVector b2 = a0;
+            FloatVector b3 = a0;
+            for (int c = 0; c < bound; c += step) {
+                FloatVector qav = FloatVector.fromArray(fs, q, qa + c);
+                FloatVector qbv = FloatVector.fromArray(fs, q, qb + c);
+                FloatVector kv = FloatVector.fromArray(fs, keys, k0 + c);
+                a0 = kv.fma(qav, a0);
+                b0 = kv.fma(qbv, b0);
+                kv = FloatVector.fromArray(fs, keys, k1 + c);
+                a1 = kv.fma(qav, a1);
+                b1 = kv.fma(qbv, b1);
+                kv = FloatVector.fromArray(fs, keys, k2 + c);
+                a2 = kv.fma(qav, a2);
+                b2 = kv.fma(qbv, b2);
+                kv = FloatVector.fromArray(fs, keys, k3 + c);
+                a3 = kv.fma(qav, a3);
+                b3 = kv.fma(qbv, b3);
+            }
+            float sumA0;
+            float sumA1;
+            float sumA2;
+            float sumA3;
+            float sumB0;
+            float sumB1;
+            float sumB2;
+            float sumB3;
+            if (step == 16) {
+                a0 = a0.add(a0.rearrange(Lanes.Bits512.ROTATE_8));
+                a0 = a0.add(a0.rearrange(Lanes.Bits512.ROTATE_4));
+                a0 = a0.add(a0.rearrange(Lanes.Bits512.ROTATE_2));
+                a0 = a0.add(a0.rearrange(Lanes.Bits512.ROTATE_1));
+                sumA0 = a0.lane(0);
+                a1 = a1.add(a1.rearrange(Lanes.Bits512.ROTATE_8));
+                a1 = a1.add(a1.rearrange(Lanes.Bits512.ROTATE_4));
+                a1 = a1.add(a1.rearrange(Lanes.Bits512.ROTATE_2));
+                a1 = a1.add(a1.rearrange(Lanes.Bits512.ROTATE_1));
+                sumA1 = a1.lane(0);
+                a2 = a2.add(a2.rearrange(Lanes.Bits512.ROTATE_8));
+                a2 = a2.add(a2.rearrange(Lanes.Bits512.ROTATE_4));
+                a2 = a2.add(a2.rearrange(Lanes.Bits512.ROTATE_2));
+                a2 = a2.add(a2.rearrange(Lanes.Bits512.ROTATE_1));
+                sumA2 = a2.lane(0);
+                a3 = a3.add(a3.rearrange(Lanes.Bits512.ROTATE_8));
+                a3 = a3.add(a3.rearrange(Lanes.Bits512.ROTATE_4));
+                a3 = a3.add(a3.rearrange(Lanes.Bits512.ROTATE_2));
+                a3 = a3.add(a3.rearrange(Lanes.Bits512.ROTATE_1));
+                sumA3 = a3.lane(0);
+                b0 = b0.add(b0.rearrange(Lanes.Bits512.ROTATE_8));
+                b0 = b0.add(b0.rearrange(Lanes.Bits512.ROTATE_4));
+                b0 = b0.add(b0.rearrange(Lanes.Bits512.ROTATE_2));
+                b0 = b0.add(b0.rearrange(Lanes.Bits512.ROTATE_1));
+                sumB0 = b0.lane(0);
+                b1 = b1.add(b1.rearrange(Lanes.Bits512.ROTATE_8));
+                b1 = b1.add(b1.rearrange(Lanes.Bits512.ROTATE_4));
+                b1 = b1.add(b1.rearrange(Lanes.Bits512.ROTATE_2));
+                b1 = b1.add(b1.rearrange(Lanes.Bits512.ROTATE_1));
+                sumB1 = b1.lane(0);
+                b2 = b2.add(b2.rearrange(Lanes.Bits512.ROTATE_8));
+                b2 = b2.add(b2.rearrange(Lanes.Bits512.ROTATE_4));
+                b2 = b2.add(b2.rearrange(Lanes.Bits512.ROTATE_2));
+                b2 = b2.add(b2.rearrange(Lanes.Bits512.ROTATE_1));
+                sumB2 = b2.lane(0);
+                b3 = b3.add(b3.rearrange(Lanes.Bits512.ROTATE_8));
+                b3 = b3.add(b3.rearrange(Lanes.Bits512.ROTATE_4));
+                b3 = b3.add(b3.rearrange(Lanes.Bits512.ROTATE_2));
+                b3 = b3.add(b3.rearrange(Lanes.Bits512.ROTATE_1));
+                sumB3 = b3.lane(0);
+            } else {
+                a0.intoArray(lanesOf, 0 * step);
+                a1.intoArray(lanesOf, 1 * step);
+                a2.intoArray(lanesOf, 2 * step);
+                a3.intoArray(lanesOf, 3 * step);
+                b0.intoArray(lanesOf, 4 * step);
+                b1.intoArray(lanesOf, 5 * step);
+                b2.intoArray(lanesOf, 6 * step);
+                b3.intoArray(lanesOf, 7 * step);
+                sumA0 = lanes.sum(lanesOf, 0 * step);
+                sumA1 = lanes.sum(lanesOf, 1 * step);
+                sumA2 = lanes.sum(lanesOf, 2 * step);
+                sumA3 = lanes.sum(lanesOf, 3 * step);
+                sumB0 = lanes.sum(lanesOf, 4 * step);
+                sumB1 = lanes.sum(lanesOf, 5 * step);
+                sumB2 = lanes.sum(lanesOf, 6 * step);
+                sumB3 = lanes.sum(lanesOf, 7 * step);
+            }
+            scores[p + 0] = tail(sumA0, q, qa, keys, k0, bound, n) * scale;
+            scores[p + 1] = tail(sumA1, q, qa, keys, k1, bound, n) * scale;
+            scores[p + 2] = tail(sumA2, q, qa, keys, k2, bound, n) * scale;
+            scores[p + 3] = tail(sumA3, q, qa, keys, k3, bound, n) * scale;
+            scores[len + p + 0] = tail(sumB0, q, qb, keys, k0, bound, n) * scale;
+            scores[len + p + 1] = tail(sumB1, q, qb, keys, k1, bound, n) * scale;
+            scores[len + p + 2] = tail(sumB2, q, qb, keys, k2, bound, n) * scale;
+            scores[len + p + 3] = tail(sumB3, q, qb, keys, k3, bound, n) * scale;
+        }
+        for (; p < len; p++) {
+            int k0 = rows[p] + headOff;
+            FloatVector a0 = FloatVector.zero(fs);
+            FloatVector b0 = a0;
+            for (int c = 0; c < bound; c += step) {
+                FloatVector kv = FloatVector.fromArray(fs, keys, k0 + c);
+                a0 = kv.fma(FloatVector.fromArray(fs, q, qa + c), a0);
+                b0 = kv.fma(FloatVector.fromArray(fs, q, qb + c), b0);
+            }
+            float sumA0;
+            float sumB0;
+            if (step == 16) {
+                a0 = a0.add(a0.rearrange(Lanes.Bits512.ROTATE_8));
+                a0 = a0.add(a0.rearrange(Lanes.Bits512.ROTATE_4));
+                a0 = a0.add(a0.rearrange(Lanes.Bits512.ROTATE_2));
+                a0 = a0.add(a0.rearrange(Lanes.Bits512.ROTATE_1));
+                sumA0 = a0.lane(0);
+                b0 = b0.add(b0.rearrange(Lanes.Bits512.ROTATE_8));
+                b0 = b0.add(b0.rearrange(Lanes.Bits512.ROTATE_4));
+                b0 = b0.add(b0.rearrange(Lanes.Bits512.ROTATE_2));
+                b0 = b0.add(b0.rearrange(Lanes.Bits512.ROTATE_1));
+                sumB0 = b0.lane(0);
+            } else {
+                a0.intoArray(lanesOf, 0 * step);
+                b0.intoArray(lanesOf, 1 * step);
+                sumA0 = lanes.sum(lanesOf, 0 * step);
+                sumB0 = lanes.sum(lanesOf, 1 * step);
+            }
+            scores[p] = tail(sumA0, q, qa, keys, k0, bound, n) * scale;
+            scores[len + p] = tail(sumB0, q, qb, keys, k0, bound, n) * scale;
+        }
+    }
+
+    /** out[outA + c] = Σ_p scores[p]·value p [c], out[outB + c] = Σ_p scores[len + p]·value p [c]. */
+    private static void weightedSumPair(Lanes lanes, float[] out, int outA, int outB, float[] values, int[] rows,
+            int headOff, int len, int n, float[] scores) {
+        VectorSpecies<Float> fs = lanes.floats();
+        int step = fs.length();
+        int bound = fs.loopBound(n);
+        int p;
+        int c = 0;
+        for (; c + 4 * step <= bound; c += 4 * step) {
+            FloatVector a0 = FloatVector.zero(fs);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            FloatVector b0 = a0;
+            FloatVector b1 = a0;
+            FloatVector b2 = a0;
+            FloatVector b3 = a0;
+            for (p = 0; p < len; p++) {
+                FloatVector sa = FloatVector.broadcast(fs, scores[p]);
+                FloatVector sb = FloatVector.broadcast(fs, scores[len + p]);
+                int v = rows[p] + headOff + c;
+                FloatVector vv = FloatVector.fromArray(fs, values, v);
+                a0 = vv.fma(sa, a0);
+                b0 = vv.fma(sb, b0);
+                vv = FloatVector.fromArray(fs, values, v + step);
+                a1 = vv.fma(sa, a1);
+                b1 = vv.fma(sb, b1);
+                vv = FloatVector.fromArray(fs, values, v + 2 * step);
+                a2 = vv.fma(sa, a2);
+                b2 = vv.fma(sb, b2);
+                vv = FloatVector.fromArray(fs, values, v + 3 * step);
+                a3 = vv.fma(sa, a3);
+                b3 = vv.fma(sb, b3);
+            }
+            a0.intoArray(out, outA + c);
+            a1.intoArray(out, outA + c + step);
+            a2.intoArray(out, outA + c + 2 * step);
+            a3.intoArray(out, outA + c + 3 * step);
+            b0.intoArray(out, outB + c);
+            b1.intoArray(out, outB + c + step);
+            b2.intoArray(out, outB + c + 2 * step);
+            b3.intoArray(out, outB + c + 3 * step);
+        }
+        for (; c < bound; c += step) {
+            FloatVector a0 = FloatVector.zero(fs);
+            FloatVector b0 = a0;
+            for (p = 0; p < len; p++) {
+                FloatVector vv = FloatVector.fromArray(fs, values, rows[p] + headOff + c);
+                a0 = vv.fma(FloatVector.broadcast(fs, scores[p]), a0);
+                b0 = vv.fma(FloatVector.broadcast(fs, scores[len + p]), b0);
+            }
+            a0.intoArray(out, outA + c);
+            b0.intoArray(out, outB + c);
+        }
+        for (; c < n; c++) {
+            float sumA = 0;
+            float sumB = 0;
+            for (p = 0; p < len; p++) {
+                float v = values[rows[p] + headOff + c];
+                sumA = Math.fma(scores[p], v, sumA);
+                sumB = Math.fma(scores[len + p], v, sumB);
+            }
+            out[outA + c] = sumA;
+            out[outB + c] = sumB;
+        }
+    }
+
     /** {@code sum} plus q[c]·k[c] for the columns [from, n) past the last whole vector, one by one. */
     private static float tail(float sum, float[] q, int qOff, float[] keys, int kOff, int from, int n) {
         for (int c = from; c < n; c++) {
