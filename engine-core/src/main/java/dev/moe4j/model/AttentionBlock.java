@@ -61,17 +61,16 @@ final class AttentionBlock {
         // causal attention: token t, head h reads kv head h / (H/KV) at positions 0..pos(t)
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        // items are (kv head, token), kv-head-major, so that each thread's share holds every token: split by token,
-        // the causal triangle would leave the thread with the later tokens three quarters of the work. An item
-        // attends with the group's query heads together, which share each key and value load
+        // items are head-major, so that each thread's share holds every token: split by token, the causal
+        // triangle would leave the thread with the later tokens three quarters of the work
         int maxLen = maxPosition(batch, 0, n - 1) + 1;
-        kernels.parallel().forRange(n * kvHeads, 1, (start, end) -> {
-            float[] scores = new float[group * maxLen];
+        kernels.parallel().forRange(n * heads, 1, (start, end) -> {
+            float[] scores = new float[maxLen];
             int[] rows = new int[maxLen]; // where each position's k and v start within its head's cache region
             Sequence rowsOf = null;
             int rowsKnown = 0;
             for (int item = start; item < end; item++) {
-                int kvHead = item / n;
+                int head = item / n;
                 int t = item % n;
                 Sequence seq = batch.sequence(t);
                 int len = batch.position(t) + 1;
@@ -82,9 +81,8 @@ final class AttentionBlock {
                 for (; rowsKnown < len; rowsKnown++) {
                     rows[rowsKnown] = seq.slot(rowsKnown) * hd;
                 }
-                int off = t * qDim + kvHead * group * hd;
-                kernels.attendGroup(s.attn, off, s.q, off, group, keys, values, rows, kvHead * slots * hd, len, hd,
-                        scale, scores);
+                kernels.attend(s.attn, t * qDim + head * hd, s.q, t * qDim + head * hd, keys, values, rows,
+                        (head / group) * slots * hd, len, hd, scale, scores);
             }
         });
         trace.record("attn", layer, s.attn, n, qDim);

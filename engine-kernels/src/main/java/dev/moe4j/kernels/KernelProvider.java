@@ -47,19 +47,6 @@ public interface KernelProvider {
     void attend(float[] out, int outOff, float[] q, int qOff, float[] keys, float[] values, int[] rows, int headOff,
             int len, int n, float scale, float[] scores);
 
-    /**
-     * {@link #attend} for {@code queries} query heads that read the same keys and values (a GQA group): query g is
-     * q[qOff + g·n, +n) and its output out[outOff + g·n, +n); {@code scores} is scratch of at least queries·len
-     * floats. Each output has exactly the bits {@link #attend} gives that query alone; a provider may share the
-     * loads of keys and values between queries.
-     */
-    default void attendGroup(float[] out, int outOff, float[] q, int qOff, int queries, float[] keys,
-            float[] values, int[] rows, int headOff, int len, int n, float scale, float[] scores) {
-        for (int g = 0; g < queries; g++) {
-            attend(out, outOff + g * n, q, qOff + g * n, keys, values, rows, headOff, len, n, scale, scores);
-        }
-    }
-
     /** Row {@code row} of {@code w}, widened to F32, into out[outOff, outOff + w.cols()). */
     void dequantizeRow(Matrix w, int row, float[] out, int outOff);
 

@@ -129,23 +129,6 @@ public final class Kernels {
         provider.attend(out, outOff, q, qOff, keys, values, rows, headOff, len, n, scale, scores);
     }
 
-    /** See {@link KernelProvider#attendGroup}; every position's key and value must lie inside their arrays. */
-    public void attendGroup(float[] out, int outOff, float[] q, int qOff, int queries, float[] keys, float[] values,
-            int[] rows, int headOff, int len, int n, float scale, float[] scores) {
-        if (queries < 1) {
-            throw new IllegalArgumentException("queries must be positive, was " + queries);
-        }
-        Objects.checkFromIndexSize(outOff, Math.multiplyExact(queries, n), out.length);
-        Objects.checkFromIndexSize(qOff, Math.multiplyExact(queries, n), q.length);
-        Objects.checkFromIndexSize(0, len, rows.length);
-        Objects.checkFromIndexSize(0, Math.multiplyExact(queries, len), scores.length);
-        int limit = Math.min(keys.length, values.length);
-        for (int p = 0; p < len; p++) {
-            Objects.checkFromIndexSize(rows[p] + headOff, n, limit);
-        }
-        provider.attendGroup(out, outOff, q, qOff, queries, keys, values, rows, headOff, len, n, scale, scores);
-    }
-
     public void axpy(float[] y, int yOff, float alpha, float[] x, int xOff, int n) {
         Objects.checkFromIndexSize(yOff, n, y.length);
         Objects.checkFromIndexSize(xOff, n, x.length);

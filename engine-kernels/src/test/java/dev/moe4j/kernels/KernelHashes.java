@@ -84,15 +84,6 @@ public final class KernelHashes {
         kernels.attend(attended, 0, a, 0, keys, values, POSITIONS_ROWS, 0, POSITIONS_ROWS.length, N, 0.125f,
                 new float[POSITIONS_ROWS.length]);
         results.put("attend", attended);
-        // a GQA group of three queries (a and b, each N floats, then logits): a pair and a single
-        float[] queries = new float[3 * N];
-        System.arraycopy(a, 0, queries, 0, N);
-        System.arraycopy(b, 0, queries, N, N);
-        System.arraycopy(logits, 0, queries, 2 * N, N);
-        float[] grouped = new float[3 * N];
-        kernels.attendGroup(grouped, 0, queries, 0, 3, keys, values, POSITIONS_ROWS, 0, POSITIONS_ROWS.length, N,
-                0.125f, new float[3 * POSITIONS_ROWS.length]);
-        results.put("attendGroup", grouped);
         float[] normed = new float[N];
         kernels.rmsNorm(normed, 0, a, 0, b, N, 1e-6f);
         results.put("rmsNorm", normed);

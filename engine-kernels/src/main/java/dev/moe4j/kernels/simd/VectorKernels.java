@@ -77,21 +77,6 @@ public final class VectorKernels implements KernelProvider {
         AttentionKernels.attend(lanes, out, outOff, q, qOff, keys, values, rows, headOff, len, n, scale, scores);
     }
 
-    /** Two queries at a time share each key and value load ({@link AttentionKernels#attendPair}). */
-    @Override
-    public void attendGroup(float[] out, int outOff, float[] q, int qOff, int queries, float[] keys,
-            float[] values, int[] rows, int headOff, int len, int n, float scale, float[] scores) {
-        int g = 0;
-        for (; g + 2 <= queries; g += 2) {
-            AttentionKernels.attendPair(lanes, out, outOff + g * n, n, q, qOff + g * n, n, keys, values, rows,
-                    headOff, len, n, scale, scores);
-        }
-        if (g < queries) {
-            AttentionKernels.attend(lanes, out, outOff + g * n, q, qOff + g * n, keys, values, rows, headOff, len, n,
-                    scale, scores);
-        }
-    }
-
     @Override
     public void dequantizeRow(Matrix w, int row, float[] out, int outOff) {
         widenRow(lanes, w, row, out, outOff);
