@@ -132,13 +132,24 @@ public final class Kernels {
     public void axpy(float[] y, int yOff, float alpha, float[] x, int xOff, int n) {
         Objects.checkFromIndexSize(yOff, n, y.length);
         Objects.checkFromIndexSize(xOff, n, x.length);
+        forElements(n, (from, count) -> provider.axpy(y, yOff + from, alpha, x, xOff + from, count));
+    }
+
+    /** An element-wise kernel over the elements [from, from + count). */
+    @FunctionalInterface
+    private interface ElementTask {
+        void run(int from, int count);
+    }
+
+    /** Runs {@code task} over [0, n): in one call below {@link #PARALLEL_ELEMENTS}, else split across the pool. */
+    private void forElements(int n, ElementTask task) {
         if (n < PARALLEL_ELEMENTS) {
-            provider.axpy(y, yOff, alpha, x, xOff, n);
+            task.run(0, n);
             return;
         }
         parallel.forRange((n + ELEMENT_CHUNK - 1) / ELEMENT_CHUNK, 1, (start, end) -> {
             int from = start * ELEMENT_CHUNK;
-            provider.axpy(y, yOff + from, alpha, x, xOff + from, Math.min(n, end * ELEMENT_CHUNK) - from);
+            task.run(from, Math.min(n, end * ELEMENT_CHUNK) - from);
         });
     }
 
@@ -162,14 +173,7 @@ public final class Kernels {
     public void siluMul(float[] gate, int gateOff, float[] up, int upOff, int n) {
         Objects.checkFromIndexSize(gateOff, n, gate.length);
         Objects.checkFromIndexSize(upOff, n, up.length);
-        if (n < PARALLEL_ELEMENTS) {
-            provider.siluMul(gate, gateOff, up, upOff, n);
-            return;
-        }
-        parallel.forRange((n + ELEMENT_CHUNK - 1) / ELEMENT_CHUNK, 1, (start, end) -> {
-            int from = start * ELEMENT_CHUNK;
-            provider.siluMul(gate, gateOff + from, up, upOff + from, Math.min(n, end * ELEMENT_CHUNK) - from);
-        });
+        forElements(n, (from, count) -> provider.siluMul(gate, gateOff + from, up, upOff + from, count));
     }
 
     /**

@@ -66,7 +66,7 @@ final class Q4_0Rows {
      */
     static void matvec(Lanes lanes, float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
         if (lanes.floats().length() == 16 && w.scales() != null) {
-            matvec16(lanes, out, w, x, rowStart, rowEnd);
+            matvec16(out, w, x, rowStart, rowEnd);
             return;
         }
         VectorSpecies<Float> fs = lanes.floats();
@@ -185,15 +185,12 @@ final class Q4_0Rows {
      * row had the permute port as busy as the lookups (decode 15.8 → 25.0 tok/s, 0.6B shape); row-major storage
      * takes the generic loop above.
      */
-    private static void matvec16(Lanes lanes, float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
-        int r = rowStart;
-        if (r % Matrix.GROUP == 0) {
-            int pairs = (Math.min(rowEnd, w.rows() / Matrix.GROUP * Matrix.GROUP) - r) / (2 * Matrix.GROUP);
-            if (pairs > 0) {
-                twoStreams(out, w, x, r, pairs);
-                r += 2 * Matrix.GROUP * pairs;
-            }
+    private static void matvec16(float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
+        int pairs = Q8_0Rows.groupPairs(w, rowStart, rowEnd);
+        if (pairs > 0) {
+            twoStreams(out, w, x, rowStart, pairs);
         }
+        int r = rowStart + 2 * Matrix.GROUP * pairs;
         if (r < rowEnd) {
             oneStream(out, w, x, r, rowEnd);
         }

@@ -127,17 +127,26 @@ final class Q8_0Rows {
      * takes the generic loop above.
      */
     private static void matvec16(float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
-        int r = rowStart;
-        if (r % Matrix.GROUP == 0) {
-            int pairs = (Math.min(rowEnd, w.rows() / Matrix.GROUP * Matrix.GROUP) - r) / (2 * Matrix.GROUP);
-            if (pairs > 0) {
-                twoStreams(out, w, x, r, pairs);
-                r += 2 * Matrix.GROUP * pairs;
-            }
+        int pairs = Q8_0Rows.groupPairs(w, rowStart, rowEnd);
+        if (pairs > 0) {
+            twoStreams(out, w, x, rowStart, pairs);
         }
+        int r = rowStart + 2 * Matrix.GROUP * pairs;
         if (r < rowEnd) {
             oneStream(out, w, x, r, rowEnd);
         }
+    }
+
+    /**
+     * How many pairs of whole interleaved groups the two-stream mat-vecs take from rows [rowStart, rowEnd): none
+     * unless the range starts at a group; never the last group when it is partial.
+     */
+    static int groupPairs(Matrix w, int rowStart, int rowEnd) {
+        if (rowStart % Matrix.GROUP != 0) {
+            return 0;
+        }
+        int wholeEnd = Math.min(rowEnd, w.rows() / Matrix.GROUP * Matrix.GROUP);
+        return Math.max(0, wholeEnd - rowStart) / (2 * Matrix.GROUP);
     }
 
     /**
