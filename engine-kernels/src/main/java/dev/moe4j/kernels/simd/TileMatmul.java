@@ -1,17 +1,24 @@
 package dev.moe4j.kernels.simd;
 
 import dev.moe4j.kernels.Matrix;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Products with several tokens, over weights widened to F32 first. A panel of rows (as many tiles of six as fit
- * {@link #PANEL_BYTES}, so it stays in L2) is widened once; then for each group of four tokens, copied into a small
- * padded buffer that stays in L1, every tile of six rows of the panel is multiplied with the group. The 6×4 sums
- * stay in registers (24 of the 32, with 4 activations and 1 weight) and each pass loads 4 + 6 vectors for 24 FMAs.
- * The activations of all tokens do not fit in L2: they stream from L3 once per panel (they did once per six rows
- * until session 4: 45 → 57 GFLOP/s on one Ice Lake core at 3072×1024 × 512 tokens, 69 with the 16-lane tile
- * below). The 6×4 tile measured 1.1-1.4x the 4×3 one with two threads on Zen 4.
+ * {@link #PANEL_BYTES}, so it stays in L2) is widened once; then for each group of four tokens, packed into a small
+ * buffer that stays in L1, every tile of six rows of the panel is multiplied with the group. The 6×4 sums stay in
+ * registers (24 of the 32, with 4 activations and 1 weight) and each pass loads 4 + 6 vectors for 24 FMAs. The
+ * activations of all tokens do not fit in L2: they stream from L3 once per panel (they did once per six rows until
+ * session 4: 45 → 57 GFLOP/s on one Ice Lake core at 3072×1024 × 512 tokens, 69 with the 16-lane tile below). The
+ * 6×4 tile measured 1.1-1.4x the 4×3 one with two threads on Zen 4.
+ *
+ * <p>Panel and group are packed off the heap, 64-byte aligned, in the order the tile reads them: vector s of the
+ * six rows (or four tokens) one after the other, then vector s + 1, so that a pass reads from two addresses plus
+ * constant offsets and no 512-bit load splits a cache line (see {@link Workspace}). Each thread keeps its scratch
+ * between calls.
  *
  * <p>Each sum w[r]·x[t] follows the <em>canonical order</em>, which the one-token mat-vecs ({@code *Rows}) follow
  * too, so that a token's result does not depend on the tokens batched with it or on how rows are split: with n
@@ -29,44 +36,114 @@ final class TileMatmul {
     /** out[t][r] = w[r]·x[t] for t in [0, nTokens), r in [rowStart, rowEnd). */
     static void matmul(Lanes lanes, float[] out, Matrix w, float[] x, int nTokens, int rowStart, int rowEnd) {
         int cols = w.cols();
-        int stride = cols + PAD;
+        int n = lanes.floats().length();
+        int bound = cols / n * n;
+        int tail = cols - bound;
         // no larger than the rows asked for (in whole tiles): a MoE expert's product is called for a few rows
         int panelRows = Math.min(panelRows(cols), (rowEnd - rowStart + ROWS - 1) / ROWS * ROWS);
-        float[] panel = new float[panelRows * stride]; // [panelRows][stride]
-        float[] group = new float[TOKENS * stride]; // [TOKENS][stride]
-        float[] lanesOf = new float[ROWS * TOKENS * lanes.floats().length()]; // [ROWS][TOKENS][lanes]
-        float[] sums = new float[ROWS * TOKENS]; // [ROWS][TOKENS]
-        boolean sixteen = lanes.floats().length() == 16;
-        for (int row = rowStart; row < rowEnd; row += panelRows) {
-            int rows = Math.min(panelRows, rowEnd - row);
+        long tileBytes = (long) ROWS * bound * Float.BYTES;
+        Workspace ws = WORKSPACE.get();
+        MemorySegment panel = ws.panel(panelRows / ROWS * tileBytes); // [tile][bound / n][ROWS][n]
+        MemorySegment group = ws.group((long) TOKENS * bound * Float.BYTES); // [bound / n][TOKENS][n]
+        float[] row = ws.row(cols);
+        float[] panelTail = ws.panelTail(panelRows * tail); // [panelRows][tail]
+        float[] groupTail = ws.groupTail(TOKENS * tail); // [TOKENS][tail]
+        boolean sixteen = n == 16;
+        for (int first = rowStart; first < rowEnd; first += panelRows) {
+            int rows = Math.min(panelRows, rowEnd - first);
             for (int i = 0; i < rows; i++) {
-                VectorKernels.widenRow(lanes, w, row + i, panel, i * stride);
+                VectorKernels.widenRow(lanes, w, first + i, row, 0);
+                pack(lanes, row, 0, bound, panel, i / ROWS * tileBytes + (long) (i % ROWS) * n * Float.BYTES, ROWS);
+                System.arraycopy(row, bound, panelTail, i * tail, tail);
             }
             for (int token = 0; token < nTokens; token += TOKENS) {
                 int tileTokens = Math.min(TOKENS, nTokens - token);
                 // a missing token repeats the last one: computed like the others, never stored
                 for (int t = 0; t < TOKENS; t++) {
-                    System.arraycopy(x, (token + Math.min(t, tileTokens - 1)) * cols, group, t * stride, cols);
+                    int from = (token + Math.min(t, tileTokens - 1)) * cols;
+                    pack(lanes, x, from, bound, group, (long) t * n * Float.BYTES, TOKENS);
+                    System.arraycopy(x, from + bound, groupTail, t * tail, tail);
                 }
                 for (int r = 0; r < rows; r += ROWS) {
+                    long tile = r / ROWS * tileBytes;
+                    int tileRows = Math.min(ROWS, rows - r);
                     if (sixteen) {
-                        multiplyTile16(out, w.rows(), panel, r * stride, Math.min(ROWS, rows - r), row + r,
-                                group, cols, stride, token, tileTokens, lanesOf, sums);
+                        multiplyTile16(panel, tile, group, bound, ws.lanesOf(n), ws.sums);
                     } else {
-                        multiplyTile(lanes, out, w.rows(), panel, r * stride, Math.min(ROWS, rows - r), row + r,
-                                group, cols, stride, token, tileTokens, lanesOf, sums);
+                        multiplyTile(lanes, panel, tile, group, bound, ws.lanesOf(n), ws.sums);
                     }
+                    finishTile(out, w.rows(), panelTail, r, tileRows, first + r, groupTail, tail, token, tileTokens,
+                            ws.sums);
                 }
             }
         }
     }
 
     /**
-     * Floats between rows of the panel and of the token group, past the columns. Rows a multiple of 4 KiB apart
-     * share L1 sets and alias in the load/store checks: the 6×4 tile over 64 tokens ran at 79 GFLOP/s on an Ice
-     * Lake core unpadded, 96 padded.
+     * Copies src[from, from + bound) into {@code to} one vector at a time: vector s at {@code at + s * interleave}
+     * vectors, so that the vectors of {@code interleave} rows alternate.
      */
-    static final int PAD = 16;
+    private static void pack(Lanes lanes, float[] src, int from, int bound, MemorySegment to, long at,
+            int interleave) {
+        VectorSpecies<Float> fs = lanes.floats();
+        int n = fs.length();
+        long step = (long) interleave * n * Float.BYTES;
+        for (int c = 0; c < bound; c += n, at += step) {
+            FloatVector.fromArray(fs, src, from + c).intoMemorySegment(to, at, Storage.LE);
+        }
+    }
+
+    /**
+     * One thread's scratch, kept between calls. The widened panel and the token group live off the heap, aligned to
+     * 64 bytes, each tile's vectors in the order the loop reads them: a Java array's elements start 16 bytes past a
+     * header at an address the program cannot choose, so every 512-bit load from one split a cache line (one Xeon
+     * core, the 6×4 tile over 12 rows × 512 columns: 92-110 GFLOP/s from arrays, 136-142 from the aligned segment).
+     */
+    private static final class Workspace {
+        private MemorySegment panel = MemorySegment.NULL;
+        private MemorySegment group = MemorySegment.NULL;
+        private float[] row = new float[0];
+        private float[] panelTail = new float[0];
+        private float[] groupTail = new float[0];
+        private float[] lanesOf = new float[0];
+        final float[] sums = new float[ROWS * TOKENS]; // [ROWS][TOKENS]
+
+        MemorySegment panel(long bytes) {
+            if (panel.byteSize() < bytes) {
+                panel = Arena.ofAuto().allocate(bytes, ALIGNMENT);
+            }
+            return panel;
+        }
+
+        MemorySegment group(long bytes) {
+            if (group.byteSize() < bytes) {
+                group = Arena.ofAuto().allocate(bytes, ALIGNMENT);
+            }
+            return group;
+        }
+
+        float[] row(int length) {
+            return row.length >= length ? row : (row = new float[length]);
+        }
+
+        float[] panelTail(int length) {
+            return panelTail.length >= length ? panelTail : (panelTail = new float[length]);
+        }
+
+        float[] groupTail(int length) {
+            return groupTail.length >= length ? groupTail : (groupTail = new float[length]);
+        }
+
+        /** [ROWS][TOKENS][n] */
+        float[] lanesOf(int n) {
+            int length = ROWS * TOKENS * n;
+            return lanesOf.length >= length ? lanesOf : (lanesOf = new float[length]);
+        }
+    }
+
+    private static final long ALIGNMENT = 64;
+
+    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
     /** Widened weights of one panel, in bytes: the panel stays in L2 while every group of tokens passes over it. */
     static final int PANEL_BYTES = 512 << 10;
@@ -77,7 +154,7 @@ final class TileMatmul {
      * columns) the tile ran at 58 GFLOP/s against 79-96 with the tokens in L2.
      */
     static int panelRows(int cols) {
-        return Math.max(1, PANEL_BYTES / ((cols + PAD) * Float.BYTES) / ROWS) * ROWS;
+        return Math.max(1, PANEL_BYTES / (cols * Float.BYTES) / ROWS) * ROWS;
     }
 
     private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
@@ -87,8 +164,9 @@ final class TileMatmul {
      * tokens: 57 GFLOP/s through the generic method, 67-69 here). The 24 sums go through {@code lanesOf} and are
      * reduced by {@link Lanes#sum}'s steps inline: same order, same bits as the generic method.
      */
-    private static void multiplyTile16(float[] out, int rows, float[] panel, int tile, int tileRows, int row,
-            float[] x, int cols, int stride, int token, int tileTokens, float[] lanesOf, float[] sums) {
+    private static void multiplyTile16(MemorySegment panel, long tile, MemorySegment group, int bound,
+            float[] lanesOf, float[] sums) {
+        final long vector = 16 * Float.BYTES;
         FloatVector s00 = FloatVector.zero(F16);
         FloatVector s01 = s00;
         FloatVector s02 = s00;
@@ -113,38 +191,39 @@ final class TileMatmul {
         FloatVector s51 = s00;
         FloatVector s52 = s00;
         FloatVector s53 = s00;
-        int bound = cols & ~15;
         for (int c = 0; c < bound; c += 16) {
-            FloatVector x0v = FloatVector.fromArray(F16, x, c);
-            FloatVector x1v = FloatVector.fromArray(F16, x, stride + c);
-            FloatVector x2v = FloatVector.fromArray(F16, x, 2 * stride + c);
-            FloatVector x3v = FloatVector.fromArray(F16, x, 3 * stride + c);
-            FloatVector v0 = FloatVector.fromArray(F16, panel, tile + c);
+            long wi = tile + c * (ROWS * (long) Float.BYTES);
+            long xi = c * (TOKENS * (long) Float.BYTES);
+            FloatVector x0v = FloatVector.fromMemorySegment(F16, group, xi, Storage.LE);
+            FloatVector x1v = FloatVector.fromMemorySegment(F16, group, xi + 1 * vector, Storage.LE);
+            FloatVector x2v = FloatVector.fromMemorySegment(F16, group, xi + 2 * vector, Storage.LE);
+            FloatVector x3v = FloatVector.fromMemorySegment(F16, group, xi + 3 * vector, Storage.LE);
+            FloatVector v0 = FloatVector.fromMemorySegment(F16, panel, wi, Storage.LE);
             s00 = v0.fma(x0v, s00);
             s01 = v0.fma(x1v, s01);
             s02 = v0.fma(x2v, s02);
             s03 = v0.fma(x3v, s03);
-            FloatVector v1 = FloatVector.fromArray(F16, panel, tile + stride + c);
+            FloatVector v1 = FloatVector.fromMemorySegment(F16, panel, wi + 1 * vector, Storage.LE);
             s10 = v1.fma(x0v, s10);
             s11 = v1.fma(x1v, s11);
             s12 = v1.fma(x2v, s12);
             s13 = v1.fma(x3v, s13);
-            FloatVector v2 = FloatVector.fromArray(F16, panel, tile + 2 * stride + c);
+            FloatVector v2 = FloatVector.fromMemorySegment(F16, panel, wi + 2 * vector, Storage.LE);
             s20 = v2.fma(x0v, s20);
             s21 = v2.fma(x1v, s21);
             s22 = v2.fma(x2v, s22);
             s23 = v2.fma(x3v, s23);
-            FloatVector v3 = FloatVector.fromArray(F16, panel, tile + 3 * stride + c);
+            FloatVector v3 = FloatVector.fromMemorySegment(F16, panel, wi + 3 * vector, Storage.LE);
             s30 = v3.fma(x0v, s30);
             s31 = v3.fma(x1v, s31);
             s32 = v3.fma(x2v, s32);
             s33 = v3.fma(x3v, s33);
-            FloatVector v4 = FloatVector.fromArray(F16, panel, tile + 4 * stride + c);
+            FloatVector v4 = FloatVector.fromMemorySegment(F16, panel, wi + 4 * vector, Storage.LE);
             s40 = v4.fma(x0v, s40);
             s41 = v4.fma(x1v, s41);
             s42 = v4.fma(x2v, s42);
             s43 = v4.fma(x3v, s43);
-            FloatVector v5 = FloatVector.fromArray(F16, panel, tile + 5 * stride + c);
+            FloatVector v5 = FloatVector.fromMemorySegment(F16, panel, wi + 5 * vector, Storage.LE);
             s50 = v5.fma(x0v, s50);
             s51 = v5.fma(x1v, s51);
             s52 = v5.fma(x2v, s52);
@@ -182,26 +261,18 @@ final class TileMatmul {
             v = v.add(v.rearrange(Lanes.Bits512.ROTATE_1));
             sums[i] = v.lane(0);
         }
-        finishTile(out, rows, panel, tile, tileRows, row, x, cols, stride, token, tileTokens, sums, bound);
     }
 
     /**
-     * Sums tile rows [0, tileRows) against tokens [token, token + tileTokens). Missing rows (stale scratch) and
-     * missing tokens (a repeat of the last one) are computed like the others but never stored.
+     * Sums of the packed tile at {@code tile} (its ROWS rows) with the packed token group, over columns [0, bound),
+     * into sums[ROWS][TOKENS]. Missing rows (stale scratch) and missing tokens (a repeat of the last one) are
+     * computed like the others and never stored.
      */
-    private static void multiplyTile(Lanes lanes, float[] out, int rows, float[] panel, int tile, int tileRows,
-            int row, float[] x, int cols, int stride, int token, int tileTokens, float[] lanesOf, float[] sums) {
+    private static void multiplyTile(Lanes lanes, MemorySegment panel, long tile, MemorySegment group, int bound,
+            float[] lanesOf, float[] sums) {
         VectorSpecies<Float> fs = lanes.floats();
-        int x0 = 0;
-        int x1 = stride;
-        int x2 = 2 * stride;
-        int x3 = 3 * stride;
-        int w0 = tile;
-        int w1 = tile + stride;
-        int w2 = tile + 2 * stride;
-        int w3 = tile + 3 * stride;
-        int w4 = tile + 4 * stride;
-        int w5 = tile + 5 * stride;
+        int n = fs.length();
+        long vector = (long) n * Float.BYTES;
         FloatVector s00 = FloatVector.zero(fs);
         FloatVector s01 = s00;
         FloatVector s02 = s00;
@@ -226,45 +297,45 @@ final class TileMatmul {
         FloatVector s51 = s00;
         FloatVector s52 = s00;
         FloatVector s53 = s00;
-        int bound = fs.loopBound(cols);
-        for (int c = 0; c < bound; c += fs.length()) {
-            FloatVector x0v = FloatVector.fromArray(fs, x, x0 + c);
-            FloatVector x1v = FloatVector.fromArray(fs, x, x1 + c);
-            FloatVector x2v = FloatVector.fromArray(fs, x, x2 + c);
-            FloatVector x3v = FloatVector.fromArray(fs, x, x3 + c);
-            FloatVector v0 = FloatVector.fromArray(fs, panel, w0 + c);
+        for (int c = 0; c < bound; c += n) {
+            long wi = tile + c * (ROWS * (long) Float.BYTES);
+            long xi = c * (TOKENS * (long) Float.BYTES);
+            FloatVector x0v = FloatVector.fromMemorySegment(fs, group, xi, Storage.LE);
+            FloatVector x1v = FloatVector.fromMemorySegment(fs, group, xi + 1 * vector, Storage.LE);
+            FloatVector x2v = FloatVector.fromMemorySegment(fs, group, xi + 2 * vector, Storage.LE);
+            FloatVector x3v = FloatVector.fromMemorySegment(fs, group, xi + 3 * vector, Storage.LE);
+            FloatVector v0 = FloatVector.fromMemorySegment(fs, panel, wi, Storage.LE);
             s00 = v0.fma(x0v, s00);
             s01 = v0.fma(x1v, s01);
             s02 = v0.fma(x2v, s02);
             s03 = v0.fma(x3v, s03);
-            FloatVector v1 = FloatVector.fromArray(fs, panel, w1 + c);
+            FloatVector v1 = FloatVector.fromMemorySegment(fs, panel, wi + 1 * vector, Storage.LE);
             s10 = v1.fma(x0v, s10);
             s11 = v1.fma(x1v, s11);
             s12 = v1.fma(x2v, s12);
             s13 = v1.fma(x3v, s13);
-            FloatVector v2 = FloatVector.fromArray(fs, panel, w2 + c);
+            FloatVector v2 = FloatVector.fromMemorySegment(fs, panel, wi + 2 * vector, Storage.LE);
             s20 = v2.fma(x0v, s20);
             s21 = v2.fma(x1v, s21);
             s22 = v2.fma(x2v, s22);
             s23 = v2.fma(x3v, s23);
-            FloatVector v3 = FloatVector.fromArray(fs, panel, w3 + c);
+            FloatVector v3 = FloatVector.fromMemorySegment(fs, panel, wi + 3 * vector, Storage.LE);
             s30 = v3.fma(x0v, s30);
             s31 = v3.fma(x1v, s31);
             s32 = v3.fma(x2v, s32);
             s33 = v3.fma(x3v, s33);
-            FloatVector v4 = FloatVector.fromArray(fs, panel, w4 + c);
+            FloatVector v4 = FloatVector.fromMemorySegment(fs, panel, wi + 4 * vector, Storage.LE);
             s40 = v4.fma(x0v, s40);
             s41 = v4.fma(x1v, s41);
             s42 = v4.fma(x2v, s42);
             s43 = v4.fma(x3v, s43);
-            FloatVector v5 = FloatVector.fromArray(fs, panel, w5 + c);
+            FloatVector v5 = FloatVector.fromMemorySegment(fs, panel, wi + 5 * vector, Storage.LE);
             s50 = v5.fma(x0v, s50);
             s51 = v5.fma(x1v, s51);
             s52 = v5.fma(x2v, s52);
             s53 = v5.fma(x3v, s53);
         }
-        int n = fs.length();
-        s00.intoArray(lanesOf, 0);
+        s00.intoArray(lanesOf, 0 * n);
         s01.intoArray(lanesOf, 1 * n);
         s02.intoArray(lanesOf, 2 * n);
         s03.intoArray(lanesOf, 3 * n);
@@ -291,24 +362,24 @@ final class TileMatmul {
         for (int i = 0; i < sums.length; i++) {
             sums[i] = lanes.sum(lanesOf, i * n);
         }
-        finishTile(out, rows, panel, tile, tileRows, row, x, cols, stride, token, tileTokens, sums, bound);
     }
 
-    /** Adds the columns past the last whole vector one by one, then stores the tile's real rows and tokens. */
-    private static void finishTile(float[] out, int rows, float[] panel, int tile, int tileRows, int row,
-            float[] x, int cols, int stride, int token, int tileTokens, float[] sums, int bound) {
-        if (bound < cols) {
-            for (int c = bound; c < cols; c++) {
-                for (int r = 0; r < ROWS; r++) {
-                    for (int t = 0; t < TOKENS; t++) {
-                        sums[r * TOKENS + t] += panel[tile + r * stride + c] * x[t * stride + c];
-                    }
+    /**
+     * Adds the columns past the last whole vector one by one (rows from {@code panelTail} starting at panel row
+     * {@code r}, tokens from {@code groupTail}), then stores the tile's real rows and tokens.
+     */
+    private static void finishTile(float[] out, int rows, float[] panelTail, int r, int tileRows, int row,
+            float[] groupTail, int tail, int token, int tileTokens, float[] sums) {
+        for (int c = 0; c < tail; c++) {
+            for (int i = 0; i < tileRows; i++) {
+                for (int t = 0; t < TOKENS; t++) {
+                    sums[i * TOKENS + t] += panelTail[(r + i) * tail + c] * groupTail[t * tail + c];
                 }
             }
         }
-        for (int r = 0; r < tileRows; r++) {
+        for (int i = 0; i < tileRows; i++) {
             for (int t = 0; t < tileTokens; t++) {
-                out[(token + t) * rows + row + r] = sums[r * TOKENS + t];
+                out[(token + t) * rows + row + i] = sums[i * TOKENS + t];
             }
         }
     }

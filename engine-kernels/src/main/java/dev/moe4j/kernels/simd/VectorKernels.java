@@ -6,7 +6,8 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The Vector API twin of {@link dev.moe4j.kernels.ScalarKernels}, at one register width. Stateless and shared by
- * all threads: scratch arrays are allocated per call. With one token a product is a mat-vec that reads the weights
+ * all threads: scratch arrays are allocated per call, except the several-token product's aligned panel, which each
+ * thread keeps between calls ({@link TileMatmul}). With one token a product is a mat-vec that reads the weights
  * in their stored type and widens them in registers (one class per type); with several tokens each weight row is
  * widened once into scratch and multiplied with every token ({@link TileMatmul}).
  *
