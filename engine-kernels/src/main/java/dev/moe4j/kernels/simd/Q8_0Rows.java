@@ -159,7 +159,7 @@ final class Q8_0Rows {
      * {@code convertShape}, whose class C2 learns only from the call site's type profile. In about one JVM run in
      * three that profile did not help, the lanewise intrinsics failed at parse time, the late retries ran into
      * C2's node budget, and the loop boxed vectors: decode at 8-17 instead of 26-28 tok/s for the whole run
-     * (0.6B Q8_0); 14 runs of 14 fast with exact receivers. q·d = d·q and x·w = w·x exactly: the same bits.
+     * (0.6B Q8_0); 20 runs of 20 fast with exact receivers. q·d = d·q and x·w = w·x exactly: the same bits.
      */
     private static void twoStreams(float[] out, Matrix w, float[] x, int first, int pairs) {
         MemorySegment data = w.data();
