@@ -8,14 +8,14 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Products with several tokens, over weights widened to F32 first. A panel of rows (as many tiles of six as fit
- * {@link #PANEL_BYTES}, so it stays in L2) is widened once; then for each group of four tokens, packed into a small
- * buffer that stays in L1, every tile of six rows of the panel is multiplied with the group. The 6×4 sums stay in
- * registers (24 of the 32, with 4 activations and 1 weight) and each pass loads 4 + 6 vectors for 24 FMAs. The
- * activations of all tokens do not fit in L2: they stream from L3 once per panel (they did once per six rows until
- * session 4: 45 → 57 GFLOP/s on one Ice Lake core at 3072×1024 × 512 tokens, 69 with the 16-lane tile below). The
- * 6×4 tile measured 1.1-1.4x the 4×3 one with two threads on Zen 4.
+ * {@link #PANEL_BYTES}, so it stays in L2) is widened once; then each group of four tokens (all packed once per
+ * call; a group's slice stays in L1 while it is in use) is multiplied with every tile of six rows of the panel. The
+ * 6×4 sums stay in registers (24 of the 32, with 4 activations and 1 weight) and each pass loads 4 + 6 vectors for
+ * 24 FMAs. The activations of all tokens do not fit in L2: they stream from L3 once per panel (they did once per six
+ * rows until session 4: 45 → 57 GFLOP/s on one Ice Lake core at 3072×1024 × 512 tokens, 69 with the 16-lane tile
+ * below). The 6×4 tile measured 1.1-1.4x the 4×3 one with two threads on Zen 4.
  *
- * <p>Panel and group are packed off the heap, 64-byte aligned, in the order the tile reads them: vector s of the
+ * <p>Panel and tokens are packed off the heap, 64-byte aligned, in the order the tile reads them: vector s of the
  * six rows (or four tokens) one after the other, then vector s + 1, so that a pass reads from two addresses plus
  * constant offsets and no 512-bit load splits a cache line (see {@link Workspace}). Each thread keeps its scratch
  * between calls.
@@ -101,7 +101,7 @@ final class TileMatmul {
     }
 
     /**
-     * One thread's scratch, kept between calls. The widened panel and the token group live off the heap, aligned to
+     * One thread's scratch, kept between calls. The widened panel and the packed tokens live off the heap, aligned to
      * 64 bytes, each tile's vectors in the order the loop reads them: a Java array's elements start 16 bytes past a
      * header at an address the program cannot choose, so every 512-bit load from one split a cache line (one Xeon
      * core, the 6×4 tile over 12 rows × 512 columns: 92-110 GFLOP/s from arrays, 136-142 from the aligned segment).
