@@ -65,7 +65,11 @@ class DeterminismTest {
         int bits = width();
         Run interpreted = runChild("interpreter", bits, 0, "-Xint");
         Run c1 = runChild("C1", bits, 300, "-XX:TieredStopAtLevel=1", "-Xbatch");
-        Run c2 = runChild("C2", bits, 20_000, "-Xbatch", "-XX:+PrintCompilation");
+        // the provider's entry points stay out of the child's hash loop: inlined into it (a race between that loop's
+        // compilation and each kernel's own), a kernel ran C2 code under no name of its own and the check below
+        // failed now and then; its internals still inline into the entry point as in the engine
+        Run c2 = runChild("C2", bits, 20_000, "-Xbatch", "-XX:+PrintCompilation",
+                "-XX:CompileCommand=quiet", "-XX:CompileCommand=dontinline,dev.moe4j.kernels.simd.VectorKernels::*");
         // 2 providers × (7 types × 2 token counts + 4 interleaved mat-vecs + 6 other kernels)
         assertEquals(2 * (DType.values().length * 2 + 4 + 6), interpreted.hashes().size(), interpreted.output());
         // a kernel may be inlined into its caller, so any compiled method of the name counts; at 512 bits the
