@@ -11,6 +11,9 @@ import dev.moe4j.kernels.Rope;
  * sees exactly the positions 0…pos of its own sequence.
  */
 final class AttentionBlock {
+    /** Queries of one head attended together (see {@code Kernels#attend} with several queries). */
+    private static final int QUERIES = 4;
+
     private AttentionBlock() {}
 
     static void forward(Kernels kernels, ModelConfig config, Rope rope, Weights.Attention w, int layer,
@@ -61,28 +64,46 @@ final class AttentionBlock {
         // causal attention: token t, head h reads kv head h / (H/KV) at positions 0..pos(t)
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
+        // the batch in runs of up to QUERIES consecutive tokens of one sequence: a run's queries of one head share
+        // each load of a key and a value (Kernels#attend with several queries)
+        int[] runStart = new int[n + 1];
+        int runs = 0;
+        for (int t = 0; t < n; t++) {
+            if (t == 0 || batch.sequence(t) != batch.sequence(t - 1) || t - runStart[runs - 1] == QUERIES) {
+                runStart[runs++] = t;
+            }
+        }
+        runStart[runs] = n;
+        int runCount = runs;
         // items are head-major, so that each thread's share holds every token: split by token, the causal
         // triangle would leave the thread with the later tokens three quarters of the work
         int maxLen = maxPosition(batch, 0, n - 1) + 1;
-        kernels.parallel().forRange(n * heads, 1, (start, end) -> {
-            float[] scores = new float[maxLen];
+        kernels.parallel().forRange(runCount * heads, 1, (start, end) -> {
+            float[] scores = new float[QUERIES * maxLen];
             int[] rows = new int[maxLen]; // where each position's k and v start within its head's cache region
+            int[] offs = new int[QUERIES];
+            int[] lens = new int[QUERIES];
             Sequence rowsOf = null;
             int rowsKnown = 0;
             for (int item = start; item < end; item++) {
-                int head = item / n;
-                int t = item % n;
-                Sequence seq = batch.sequence(t);
-                int len = batch.position(t) + 1;
+                int head = item / runCount;
+                int run = item % runCount;
+                int first = runStart[run];
+                int count = runStart[run + 1] - first;
+                Sequence seq = batch.sequence(first);
                 if (seq != rowsOf) {
                     rowsOf = seq;
                     rowsKnown = 0;
                 }
-                for (; rowsKnown < len; rowsKnown++) {
-                    rows[rowsKnown] = seq.slot(rowsKnown) * hd;
+                for (int i = 0; i < count; i++) {
+                    offs[i] = (first + i) * qDim + head * hd;
+                    lens[i] = batch.position(first + i) + 1;
+                    for (; rowsKnown < lens[i]; rowsKnown++) {
+                        rows[rowsKnown] = seq.slot(rowsKnown) * hd;
+                    }
                 }
-                kernels.attend(s.attn, t * qDim + head * hd, s.q, t * qDim + head * hd, keys, values, rows,
-                        (head / group) * slots * hd, len, hd, scale, scores);
+                kernels.attend(s.attn, offs, s.q, offs, lens, count, keys, values, rows, (head / group) * slots * hd,
+                        hd, scale, scores);
             }
         });
         trace.record("attn", layer, s.attn, n, qDim);

@@ -47,6 +47,15 @@ public interface KernelProvider {
     void attend(float[] out, int outOff, float[] q, int qOff, float[] keys, float[] values, int[] rows, int headOff,
             int len, int n, float scale, float[] scores);
 
+    /**
+     * {@link #attend} for {@code count} queries over the same cached positions (the heads of one KV group, or one
+     * head of consecutive tokens of a sequence): query i is q[qOffs[i], +n), sees the positions [0, lens[i]) and
+     * writes out[outOffs[i], +n); its scores and weights go to scores[i·stride, +lens[i]), stride the largest of
+     * the lens. Each query gets exactly the bits {@link #attend} gives it alone.
+     */
+    void attend(float[] out, int[] outOffs, float[] q, int[] qOffs, int[] lens, int count, float[] keys,
+            float[] values, int[] rows, int headOff, int n, float scale, float[] scores);
+
     /** Row {@code row} of {@code w}, widened to F32, into out[outOff, outOff + w.cols()). */
     void dequantizeRow(Matrix w, int row, float[] out, int outOff);
 

@@ -129,6 +129,31 @@ public final class Kernels {
         provider.attend(out, outOff, q, qOff, keys, values, rows, headOff, len, n, scale, scores);
     }
 
+    /**
+     * See {@link KernelProvider#attend(float[], int[], float[], int[], int[], int, float[], float[], int[], int, int,
+     * float, float[])}; every query's key and value rows must lie inside their arrays, and {@code scores} hold
+     * count × the largest len floats.
+     */
+    public void attend(float[] out, int[] outOffs, float[] q, int[] qOffs, int[] lens, int count, float[] keys,
+            float[] values, int[] rows, int headOff, int n, float scale, float[] scores) {
+        Objects.checkFromIndexSize(0, count, outOffs.length);
+        Objects.checkFromIndexSize(0, count, qOffs.length);
+        Objects.checkFromIndexSize(0, count, lens.length);
+        int longest = 0;
+        for (int i = 0; i < count; i++) {
+            Objects.checkFromIndexSize(outOffs[i], n, out.length);
+            Objects.checkFromIndexSize(qOffs[i], n, q.length);
+            Objects.checkFromIndexSize(0, lens[i], rows.length);
+            longest = Math.max(longest, lens[i]);
+        }
+        Objects.checkFromIndexSize(0, Math.multiplyExact(count, longest), scores.length);
+        int limit = Math.min(keys.length, values.length);
+        for (int p = 0; p < longest; p++) {
+            Objects.checkFromIndexSize(rows[p] + headOff, n, limit);
+        }
+        provider.attend(out, outOffs, q, qOffs, lens, count, keys, values, rows, headOff, n, scale, scores);
+    }
+
     public void axpy(float[] y, int yOff, float alpha, float[] x, int xOff, int n) {
         Objects.checkFromIndexSize(yOff, n, y.length);
         Objects.checkFromIndexSize(xOff, n, x.length);

@@ -70,8 +70,8 @@ class DeterminismTest {
         // failed now and then; its internals still inline into the entry point as in the engine
         Run c2 = runChild("C2", bits, 20_000, "-Xbatch", "-XX:+PrintCompilation",
                 "-XX:CompileCommand=quiet", "-XX:CompileCommand=dontinline,dev.moe4j.kernels.simd.VectorKernels::*");
-        // 2 providers × (7 types × 2 token counts + 4 interleaved mat-vecs + 6 other kernels)
-        assertEquals(2 * (DType.values().length * 2 + 4 + 6), interpreted.hashes().size(), interpreted.output());
+        // 2 providers × (7 types × 2 token counts + 4 interleaved mat-vecs + 7 other kernels)
+        assertEquals(2 * (DType.values().length * 2 + 4 + 7), interpreted.hashes().size(), interpreted.output());
         // a kernel may be inlined into its caller, so any compiled method of the name counts; at 512 bits the
         // tile that runs is the 16-lane one (the generic tile is never called there), and the interleaved matrices
         // take the 16-lane mat-vecs (two streams over pairs of whole groups, then one)
@@ -79,10 +79,11 @@ class DeterminismTest {
                 .toList();
         String tile = bits == 512 ? "::multiplyTile16" : "::multiplyTile";
         List<String> kernels = new ArrayList<>(List.of("::matvec", tile, "::softmax", "::siluMul", "::scores",
-                "::weightedSum"));
+                "::weightedSum", "::scores4", "::weightedSum4"));
         if (bits == 512) {
             kernels.add("::twoStreams");
             kernels.add("::oneStream");
+            kernels.add("::sum16");
         }
         for (String kernel : kernels) {
             assertTrue(compiled.stream().anyMatch(method -> method.endsWith(kernel)),

@@ -253,6 +253,75 @@ class TwinKernelsTest {
         }
     }
 
+    /**
+     * Several queries at once give each query exactly the bits of the one-query call (which {@link #attend} checks
+     * against a reference), for groups of every size around the four-query tile, equal and unequal lengths, with
+     * and without a common prefix that is a multiple of four.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {128, 256, 512})
+    void attendSeveralQueriesAsAlone(int bits) {
+        KernelProvider vector = new VectorKernels(bits);
+        Random random = new Random(91 + bits);
+        int[][] lengths = {{1}, {5, 6, 7, 8}, {4, 4, 4, 4}, {17, 3, 9, 30, 1}, {13, 14, 15, 16, 17, 18, 19, 20, 21},
+            {2, 40, 40, 39, 8, 8, 8}};
+        for (int n : new int[] {1, 3, 16, 31, 33, 128}) {
+            for (int[] lens : lengths) {
+                int count = lens.length;
+                int longest = java.util.Arrays.stream(lens).max().orElseThrow();
+                int slots = longest + 5;
+                float[] keys = new float[2 * slots * n];
+                float[] values = new float[2 * slots * n];
+                for (int i = 0; i < keys.length; i++) {
+                    keys[i] = (float) random.nextGaussian();
+                    values[i] = (float) random.nextGaussian();
+                }
+                int[] rows = new int[longest];
+                for (int p = 0; p < longest; p++) {
+                    rows[p] = ((p * 7 + 3) % slots) * n; // scattered slots, as in a paged cache
+                }
+                int headOff = slots * n;
+                // queries and outputs interleaved with gaps, in reverse order: offsets are the caller's to choose
+                int width = n + 3;
+                float[] q = new float[count * width + 2];
+                for (int i = 0; i < q.length; i++) {
+                    q[i] = (float) random.nextGaussian();
+                }
+                int[] qOffs = new int[count];
+                int[] outOffs = new int[count];
+                for (int i = 0; i < count; i++) {
+                    qOffs[i] = 2 + (count - 1 - i) * width;
+                    outOffs[i] = 1 + i * width;
+                }
+                float scale = (float) (1 / Math.sqrt(n));
+                for (KernelProvider provider : new KernelProvider[] {SCALAR, vector}) {
+                    float[] together = new float[count * width + 1];
+                    float[] weights = new float[count * longest];
+                    provider.attend(together, outOffs, q, qOffs, lens, count, keys, values, rows, headOff, n, scale,
+                            weights);
+                    float[] alone = new float[together.length];
+                    for (int i = 0; i < count; i++) {
+                        float[] own = new float[lens[i]];
+                        provider.attend(alone, outOffs[i], q, qOffs[i], keys, values, rows, headOff, lens[i], n, scale,
+                                own);
+                        String what = provider.name() + " n=" + n + " lens=" + java.util.Arrays.toString(lens)
+                                + " query " + i;
+                        assertArrayEquals(own, java.util.Arrays.copyOfRange(weights, i * longest,
+                                i * longest + lens[i]), "weights, " + what);
+                    }
+                    assertArrayEquals(alone, together, provider.name() + " n=" + n + " lens="
+                            + java.util.Arrays.toString(lens));
+                    for (int i = 0; i < count; i++) {
+                        for (int c = outOffs[i] + n; c < outOffs[i] + width && c < together.length; c++) {
+                            assertEquals(0f, together[c], "writes only its outputs");
+                        }
+                    }
+                    assertEquals(0f, together[0], "writes only its outputs");
+                }
+            }
+        }
+    }
+
     /** |expected − actual| ≤ tolerance·|expected| (plus the smallest normal, for zeros). */
     static void assertRelative(float[] expected, float[] actual, double tolerance, String what) {
         assertEquals(expected.length, actual.length, what);

@@ -4,6 +4,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -39,6 +40,18 @@ abstract sealed class Lanes permits Lanes.Bits128, Lanes.Bits256, Lanes.Bits512 
      * that no vector is the argument of a call C2 may decline to inline (its node budget runs out in big kernels).
      */
     abstract float sum(float[] a, int offset);
+
+    /**
+     * Sixteen {@link #sum}s at once: a[j] becomes the sum of the register of floats at a[j·n], j in [0, 16), each
+     * in {@link #sum}'s order. At 16 lanes this is one transposed reduction, 15 steps that each halve the vectors
+     * left and leave sixteen sums in one register (one sum at a time takes four rotations each).
+     */
+    void sum16(float[] a) {
+        int n = floats().length();
+        for (int j = 0; j < 16; j++) {
+            a[j] = sum(a, j * n); // in place: sum j reads a[j·n, +n), past every slot already written
+        }
+    }
 
     /** The lanes of {@code bits}-wide registers, or of the machine's preferred width for 0. */
     static Lanes of(int bits) {
@@ -131,6 +144,32 @@ abstract sealed class Lanes permits Lanes.Bits128, Lanes.Bits256, Lanes.Bits512 
         static final VectorShuffle<Float> ROTATE_4 = VectorShuffle.iota(FloatVector.SPECIES_512, 4, 1, true);
         static final VectorShuffle<Float> ROTATE_2 = VectorShuffle.iota(FloatVector.SPECIES_512, 2, 1, true);
         static final VectorShuffle<Float> ROTATE_1 = VectorShuffle.iota(FloatVector.SPECIES_512, 1, 1, true);
+        /** The lanes with bit d of their index set, for d = 8, 4, 2, 1: see {@link #sum16}. */
+        static final VectorMask<Float> PICK_8 = pick(8);
+        static final VectorMask<Float> PICK_4 = pick(4);
+        static final VectorMask<Float> PICK_2 = pick(2);
+        static final VectorMask<Float> PICK_1 = pick(1);
+        /** Swaps the lanes d apart: lane i reads lane i xor d. */
+        static final VectorShuffle<Float> SWAP_8 = swap(8);
+        static final VectorShuffle<Float> SWAP_4 = swap(4);
+        static final VectorShuffle<Float> SWAP_2 = swap(2);
+        static final VectorShuffle<Float> SWAP_1 = swap(1);
+
+        private static VectorMask<Float> pick(int d) {
+            boolean[] bits = new boolean[16];
+            for (int i = 0; i < 16; i++) {
+                bits[i] = (i & d) != 0;
+            }
+            return VectorMask.fromArray(FloatVector.SPECIES_512, bits, 0);
+        }
+
+        private static VectorShuffle<Float> swap(int d) {
+            int[] index = new int[16];
+            for (int i = 0; i < 16; i++) {
+                index[i] = i ^ d;
+            }
+            return VectorShuffle.fromArray(FloatVector.SPECIES_512, index, 0);
+        }
 
         @Override
         VectorSpecies<Float> floats() {
@@ -150,6 +189,50 @@ abstract sealed class Lanes permits Lanes.Bits128, Lanes.Bits256, Lanes.Bits512 
         @Override
         VectorSpecies<Byte> bytes() {
             return ByteVector.SPECIES_128;
+        }
+
+        /**
+         * Step d (8, 4, 2, 1) pairs registers x, y: lane i of the result is x[i] + x[i+d] where bit d of i is clear
+         * and y[i] + y[i−d] where it is set, the additions {@link #sum} makes at that step. After the four steps
+         * lane j holds register j's sum. Vectors come from memory, not arguments: a vector passed to or returned
+         * from a call C2 does not inline, or whose exact class it knows only from the profile, is boxed.
+         */
+        @Override
+        void sum16(float[] a) {
+            VectorSpecies<Float> fs = FloatVector.SPECIES_512;
+            FloatVector a0 = FloatVector.fromArray(fs, a, 0);
+            FloatVector a1 = FloatVector.fromArray(fs, a, 16);
+            FloatVector a2 = FloatVector.fromArray(fs, a, 32);
+            FloatVector a3 = FloatVector.fromArray(fs, a, 48);
+            FloatVector a4 = FloatVector.fromArray(fs, a, 64);
+            FloatVector a5 = FloatVector.fromArray(fs, a, 80);
+            FloatVector a6 = FloatVector.fromArray(fs, a, 96);
+            FloatVector a7 = FloatVector.fromArray(fs, a, 112);
+            FloatVector a8 = FloatVector.fromArray(fs, a, 128);
+            FloatVector a9 = FloatVector.fromArray(fs, a, 144);
+            FloatVector a10 = FloatVector.fromArray(fs, a, 160);
+            FloatVector a11 = FloatVector.fromArray(fs, a, 176);
+            FloatVector a12 = FloatVector.fromArray(fs, a, 192);
+            FloatVector a13 = FloatVector.fromArray(fs, a, 208);
+            FloatVector a14 = FloatVector.fromArray(fs, a, 224);
+            FloatVector a15 = FloatVector.fromArray(fs, a, 240);
+            // d = 8: register j with j + 8
+            FloatVector b0 = a0.blend(a8, PICK_8).add(a8.blend(a0, PICK_8).rearrange(SWAP_8));
+            FloatVector b1 = a1.blend(a9, PICK_8).add(a9.blend(a1, PICK_8).rearrange(SWAP_8));
+            FloatVector b2 = a2.blend(a10, PICK_8).add(a10.blend(a2, PICK_8).rearrange(SWAP_8));
+            FloatVector b3 = a3.blend(a11, PICK_8).add(a11.blend(a3, PICK_8).rearrange(SWAP_8));
+            FloatVector b4 = a4.blend(a12, PICK_8).add(a12.blend(a4, PICK_8).rearrange(SWAP_8));
+            FloatVector b5 = a5.blend(a13, PICK_8).add(a13.blend(a5, PICK_8).rearrange(SWAP_8));
+            FloatVector b6 = a6.blend(a14, PICK_8).add(a14.blend(a6, PICK_8).rearrange(SWAP_8));
+            FloatVector b7 = a7.blend(a15, PICK_8).add(a15.blend(a7, PICK_8).rearrange(SWAP_8));
+            // d = 4: lanes 0-3 of c_j hold register j, 4-7 register j + 4, 8-11 j + 8, 12-15 j + 12
+            FloatVector c0 = b0.blend(b4, PICK_4).add(b4.blend(b0, PICK_4).rearrange(SWAP_4));
+            FloatVector c1 = b1.blend(b5, PICK_4).add(b5.blend(b1, PICK_4).rearrange(SWAP_4));
+            FloatVector c2 = b2.blend(b6, PICK_4).add(b6.blend(b2, PICK_4).rearrange(SWAP_4));
+            FloatVector c3 = b3.blend(b7, PICK_4).add(b7.blend(b3, PICK_4).rearrange(SWAP_4));
+            FloatVector d0 = c0.blend(c2, PICK_2).add(c2.blend(c0, PICK_2).rearrange(SWAP_2));
+            FloatVector d1 = c1.blend(c3, PICK_2).add(c3.blend(c1, PICK_2).rearrange(SWAP_2));
+            d0.blend(d1, PICK_1).add(d1.blend(d0, PICK_1).rearrange(SWAP_1)).intoArray(a, 0);
         }
 
         @Override

@@ -79,6 +79,13 @@ public final class VectorKernels implements KernelProvider {
     }
 
     @Override
+    public void attend(float[] out, int[] outOffs, float[] q, int[] qOffs, int[] lens, int count, float[] keys,
+            float[] values, int[] rows, int headOff, int n, float scale, float[] scores) {
+        AttentionKernels.attend(lanes, out, outOffs, q, qOffs, lens, count, keys, values, rows, headOff, n, scale,
+                scores);
+    }
+
+    @Override
     public void dequantizeRow(Matrix w, int row, float[] out, int outOff) {
         widenRow(lanes, w, row, out, outOff);
     }
