@@ -271,7 +271,7 @@ final class AttentionKernels {
             a31.intoArray(sums, 13 * step);
             a32.intoArray(sums, 14 * step);
             a33.intoArray(sums, 15 * step);
-            lanes.sum16(sums);
+            lanes.sum16(sums, 0, sums, 0);
             for (int j = 0; j < 4; j++) {
                 int qOff = j == 0 ? q0 : j == 1 ? q1 : j == 2 ? q2 : q3;
                 int at = s0 + j * stride + p;

@@ -42,14 +42,15 @@ abstract sealed class Lanes permits Lanes.Bits128, Lanes.Bits256, Lanes.Bits512 
     abstract float sum(float[] a, int offset);
 
     /**
-     * Sixteen {@link #sum}s at once: a[j] becomes the sum of the register of floats at a[j·n], j in [0, 16), each
-     * in {@link #sum}'s order. At 16 lanes this is one transposed reduction, 15 steps that each halve the vectors
-     * left and leave sixteen sums in one register (one sum at a time takes four rotations each).
+     * Sixteen {@link #sum}s at once: out[at + j] becomes the sum of the register of floats at a[from + j·n], j in
+     * [0, 16), each in {@link #sum}'s order; {@code out} may be {@code a} if {@code at} ≤ {@code from}. At 16 lanes
+     * this is one transposed reduction, 15 steps that each halve the vectors left and leave sixteen sums in one
+     * register (one sum at a time takes four rotations each).
      */
-    void sum16(float[] a) {
+    void sum16(float[] a, int from, float[] out, int at) {
         int n = floats().length();
         for (int j = 0; j < 16; j++) {
-            a[j] = sum(a, j * n); // in place: sum j reads a[j·n, +n), past every slot already written
+            out[at + j] = sum(a, from + j * n); // in place: sum j reads a[from + j·n, +n), past every slot written
         }
     }
 
@@ -145,15 +146,22 @@ abstract sealed class Lanes permits Lanes.Bits128, Lanes.Bits256, Lanes.Bits512 
         static final VectorShuffle<Float> ROTATE_2 = VectorShuffle.iota(FloatVector.SPECIES_512, 2, 1, true);
         static final VectorShuffle<Float> ROTATE_1 = VectorShuffle.iota(FloatVector.SPECIES_512, 1, 1, true);
         /** The lanes with bit d of their index set, for d = 8, 4, 2, 1: see {@link #sum16}. */
-        static final VectorMask<Float> PICK_8 = pick(8);
-        static final VectorMask<Float> PICK_4 = pick(4);
-        static final VectorMask<Float> PICK_2 = pick(2);
-        static final VectorMask<Float> PICK_1 = pick(1);
-        /** Swaps the lanes d apart: lane i reads lane i xor d. */
-        static final VectorShuffle<Float> SWAP_8 = swap(8);
-        static final VectorShuffle<Float> SWAP_4 = swap(4);
-        static final VectorShuffle<Float> SWAP_2 = swap(2);
-        static final VectorShuffle<Float> SWAP_1 = swap(1);
+        private static final VectorMask<Float> PICK_8 = pick(8);
+        private static final VectorMask<Float> PICK_4 = pick(4);
+        private static final VectorMask<Float> PICK_2 = pick(2);
+        private static final VectorMask<Float> PICK_1 = pick(1);
+        /**
+         * Indices into two registers x, y (as {@code selectFrom(x, y)} takes them, y's lanes from 16): lane i reads
+         * x[i + d] where bit d of i is clear and y[i − d] where it is set.
+         */
+        private static final FloatVector PAIR_8 = pair(8);
+        private static final FloatVector PAIR_4 = pair(4);
+        private static final FloatVector PAIR_2 = pair(2);
+        private static final FloatVector PAIR_1 = pair(1);
+        /** Lane i reads lane i xor 1. */
+        private static final VectorShuffle<Float> SWAP_1 = VectorShuffle.fromOp(FloatVector.SPECIES_512, i -> i ^ 1);
+        /** The even lanes, in order, into lanes 0-7. */
+        private static final VectorShuffle<Float> EVENS = VectorShuffle.fromOp(FloatVector.SPECIES_512, i -> 2 * i % 16);
 
         private static VectorMask<Float> pick(int d) {
             boolean[] bits = new boolean[16];
@@ -163,12 +171,39 @@ abstract sealed class Lanes permits Lanes.Bits128, Lanes.Bits256, Lanes.Bits512 
             return VectorMask.fromArray(FloatVector.SPECIES_512, bits, 0);
         }
 
-        private static VectorShuffle<Float> swap(int d) {
-            int[] index = new int[16];
+        private static FloatVector pair(int d) {
+            float[] index = new float[16];
             for (int i = 0; i < 16; i++) {
-                index[i] = i ^ d;
+                index[i] = (i & d) == 0 ? i + d : 16 + i - d;
             }
-            return VectorShuffle.fromArray(FloatVector.SPECIES_512, index, 0);
+            return FloatVector.fromArray(FloatVector.SPECIES_512, index, 0);
+        }
+
+        /**
+         * {@link #sum16} for eight registers: three pairing steps leave lanes 2j and 2j + 1 holding register j's last
+         * two partial sums; one swap-and-add finishes them, and the even lanes are gathered into lanes 0-7.
+         * Writes out[at, at + 16): lanes 8-15 are scratch.
+         */
+        void sum8(float[] a, int from, float[] out, int at) {
+            VectorSpecies<Float> fs = FloatVector.SPECIES_512;
+            FloatVector a0 = FloatVector.fromArray(fs, a, from);
+            FloatVector a1 = FloatVector.fromArray(fs, a, from + 16);
+            FloatVector a2 = FloatVector.fromArray(fs, a, from + 32);
+            FloatVector a3 = FloatVector.fromArray(fs, a, from + 48);
+            FloatVector a4 = FloatVector.fromArray(fs, a, from + 64);
+            FloatVector a5 = FloatVector.fromArray(fs, a, from + 80);
+            FloatVector a6 = FloatVector.fromArray(fs, a, from + 96);
+            FloatVector a7 = FloatVector.fromArray(fs, a, from + 112);
+            FloatVector b0 = a0.blend(a4, PICK_8).add(PAIR_8.selectFrom(a0, a4));
+            FloatVector b1 = a1.blend(a5, PICK_8).add(PAIR_8.selectFrom(a1, a5));
+            FloatVector b2 = a2.blend(a6, PICK_8).add(PAIR_8.selectFrom(a2, a6));
+            FloatVector b3 = a3.blend(a7, PICK_8).add(PAIR_8.selectFrom(a3, a7));
+            // lanes 0-3 of c_j: register j, 4-7: j + 2, 8-11: j + 4, 12-15: j + 6
+            FloatVector c0 = b0.blend(b2, PICK_4).add(PAIR_4.selectFrom(b0, b2));
+            FloatVector c1 = b1.blend(b3, PICK_4).add(PAIR_4.selectFrom(b1, b3));
+            // lanes 2j, 2j + 1: register j
+            FloatVector d = c0.blend(c1, PICK_2).add(PAIR_2.selectFrom(c0, c1));
+            d.add(d.rearrange(SWAP_1)).rearrange(EVENS).intoArray(out, at);
         }
 
         @Override
@@ -198,41 +233,41 @@ abstract sealed class Lanes permits Lanes.Bits128, Lanes.Bits256, Lanes.Bits512 
          * from a call C2 does not inline, or whose exact class it knows only from the profile, is boxed.
          */
         @Override
-        void sum16(float[] a) {
+        void sum16(float[] a, int from, float[] out, int at) {
             VectorSpecies<Float> fs = FloatVector.SPECIES_512;
-            FloatVector a0 = FloatVector.fromArray(fs, a, 0);
-            FloatVector a1 = FloatVector.fromArray(fs, a, 16);
-            FloatVector a2 = FloatVector.fromArray(fs, a, 32);
-            FloatVector a3 = FloatVector.fromArray(fs, a, 48);
-            FloatVector a4 = FloatVector.fromArray(fs, a, 64);
-            FloatVector a5 = FloatVector.fromArray(fs, a, 80);
-            FloatVector a6 = FloatVector.fromArray(fs, a, 96);
-            FloatVector a7 = FloatVector.fromArray(fs, a, 112);
-            FloatVector a8 = FloatVector.fromArray(fs, a, 128);
-            FloatVector a9 = FloatVector.fromArray(fs, a, 144);
-            FloatVector a10 = FloatVector.fromArray(fs, a, 160);
-            FloatVector a11 = FloatVector.fromArray(fs, a, 176);
-            FloatVector a12 = FloatVector.fromArray(fs, a, 192);
-            FloatVector a13 = FloatVector.fromArray(fs, a, 208);
-            FloatVector a14 = FloatVector.fromArray(fs, a, 224);
-            FloatVector a15 = FloatVector.fromArray(fs, a, 240);
+            FloatVector a0 = FloatVector.fromArray(fs, a, from);
+            FloatVector a1 = FloatVector.fromArray(fs, a, from + 16);
+            FloatVector a2 = FloatVector.fromArray(fs, a, from + 32);
+            FloatVector a3 = FloatVector.fromArray(fs, a, from + 48);
+            FloatVector a4 = FloatVector.fromArray(fs, a, from + 64);
+            FloatVector a5 = FloatVector.fromArray(fs, a, from + 80);
+            FloatVector a6 = FloatVector.fromArray(fs, a, from + 96);
+            FloatVector a7 = FloatVector.fromArray(fs, a, from + 112);
+            FloatVector a8 = FloatVector.fromArray(fs, a, from + 128);
+            FloatVector a9 = FloatVector.fromArray(fs, a, from + 144);
+            FloatVector a10 = FloatVector.fromArray(fs, a, from + 160);
+            FloatVector a11 = FloatVector.fromArray(fs, a, from + 176);
+            FloatVector a12 = FloatVector.fromArray(fs, a, from + 192);
+            FloatVector a13 = FloatVector.fromArray(fs, a, from + 208);
+            FloatVector a14 = FloatVector.fromArray(fs, a, from + 224);
+            FloatVector a15 = FloatVector.fromArray(fs, a, from + 240);
             // d = 8: register j with j + 8
-            FloatVector b0 = a0.blend(a8, PICK_8).add(a8.blend(a0, PICK_8).rearrange(SWAP_8));
-            FloatVector b1 = a1.blend(a9, PICK_8).add(a9.blend(a1, PICK_8).rearrange(SWAP_8));
-            FloatVector b2 = a2.blend(a10, PICK_8).add(a10.blend(a2, PICK_8).rearrange(SWAP_8));
-            FloatVector b3 = a3.blend(a11, PICK_8).add(a11.blend(a3, PICK_8).rearrange(SWAP_8));
-            FloatVector b4 = a4.blend(a12, PICK_8).add(a12.blend(a4, PICK_8).rearrange(SWAP_8));
-            FloatVector b5 = a5.blend(a13, PICK_8).add(a13.blend(a5, PICK_8).rearrange(SWAP_8));
-            FloatVector b6 = a6.blend(a14, PICK_8).add(a14.blend(a6, PICK_8).rearrange(SWAP_8));
-            FloatVector b7 = a7.blend(a15, PICK_8).add(a15.blend(a7, PICK_8).rearrange(SWAP_8));
+            FloatVector b0 = a0.blend(a8, PICK_8).add(PAIR_8.selectFrom(a0, a8));
+            FloatVector b1 = a1.blend(a9, PICK_8).add(PAIR_8.selectFrom(a1, a9));
+            FloatVector b2 = a2.blend(a10, PICK_8).add(PAIR_8.selectFrom(a2, a10));
+            FloatVector b3 = a3.blend(a11, PICK_8).add(PAIR_8.selectFrom(a3, a11));
+            FloatVector b4 = a4.blend(a12, PICK_8).add(PAIR_8.selectFrom(a4, a12));
+            FloatVector b5 = a5.blend(a13, PICK_8).add(PAIR_8.selectFrom(a5, a13));
+            FloatVector b6 = a6.blend(a14, PICK_8).add(PAIR_8.selectFrom(a6, a14));
+            FloatVector b7 = a7.blend(a15, PICK_8).add(PAIR_8.selectFrom(a7, a15));
             // d = 4: lanes 0-3 of c_j hold register j, 4-7 register j + 4, 8-11 j + 8, 12-15 j + 12
-            FloatVector c0 = b0.blend(b4, PICK_4).add(b4.blend(b0, PICK_4).rearrange(SWAP_4));
-            FloatVector c1 = b1.blend(b5, PICK_4).add(b5.blend(b1, PICK_4).rearrange(SWAP_4));
-            FloatVector c2 = b2.blend(b6, PICK_4).add(b6.blend(b2, PICK_4).rearrange(SWAP_4));
-            FloatVector c3 = b3.blend(b7, PICK_4).add(b7.blend(b3, PICK_4).rearrange(SWAP_4));
-            FloatVector d0 = c0.blend(c2, PICK_2).add(c2.blend(c0, PICK_2).rearrange(SWAP_2));
-            FloatVector d1 = c1.blend(c3, PICK_2).add(c3.blend(c1, PICK_2).rearrange(SWAP_2));
-            d0.blend(d1, PICK_1).add(d1.blend(d0, PICK_1).rearrange(SWAP_1)).intoArray(a, 0);
+            FloatVector c0 = b0.blend(b4, PICK_4).add(PAIR_4.selectFrom(b0, b4));
+            FloatVector c1 = b1.blend(b5, PICK_4).add(PAIR_4.selectFrom(b1, b5));
+            FloatVector c2 = b2.blend(b6, PICK_4).add(PAIR_4.selectFrom(b2, b6));
+            FloatVector c3 = b3.blend(b7, PICK_4).add(PAIR_4.selectFrom(b3, b7));
+            FloatVector d0 = c0.blend(c2, PICK_2).add(PAIR_2.selectFrom(c0, c2));
+            FloatVector d1 = c1.blend(c3, PICK_2).add(PAIR_2.selectFrom(c1, c3));
+            d0.blend(d1, PICK_1).add(PAIR_1.selectFrom(d0, d1)).intoArray(out, at);
         }
 
         @Override
