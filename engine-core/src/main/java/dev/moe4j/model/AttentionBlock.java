@@ -11,9 +11,6 @@ import dev.moe4j.kernels.Rope;
  * sees exactly the positions 0…pos of its own sequence.
  */
 final class AttentionBlock {
-    /** Queries of one head attended together (see {@code Kernels#attend} with several queries). */
-    private static final int QUERIES = 4;
-
     private AttentionBlock() {}
 
     static void forward(Kernels kernels, ModelConfig config, Rope rope, Weights.Attention w, int layer,
@@ -64,12 +61,12 @@ final class AttentionBlock {
         // causal attention: token t, head h reads kv head h / (H/KV) at positions 0..pos(t)
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        // the batch in runs of up to QUERIES consecutive tokens of one sequence: a run's queries of one head share
-        // each load of a key and a value (Kernels#attend with several queries)
+        // the batch in runs of consecutive tokens of one sequence: a run's queries of one head attend in one call,
+        // which copies the positions' keys and values once and shares each load among four queries
         int[] runStart = new int[n + 1];
         int runs = 0;
         for (int t = 0; t < n; t++) {
-            if (t == 0 || batch.sequence(t) != batch.sequence(t - 1) || t - runStart[runs - 1] == QUERIES) {
+            if (t == 0 || batch.sequence(t) != batch.sequence(t - 1)) {
                 runStart[runs++] = t;
             }
         }
@@ -79,10 +76,10 @@ final class AttentionBlock {
         // triangle would leave the thread with the later tokens three quarters of the work
         int maxLen = maxPosition(batch, 0, n - 1) + 1;
         kernels.parallel().forRange(runCount * heads, 1, (start, end) -> {
-            float[] scores = new float[QUERIES * maxLen];
+            float[] scores = new float[4 * maxLen];
             int[] rows = new int[maxLen]; // where each position's k and v start within its head's cache region
-            int[] offs = new int[QUERIES];
-            int[] lens = new int[QUERIES];
+            int[] offs = new int[n];
+            int[] lens = new int[n];
             Sequence rowsOf = null;
             int rowsKnown = 0;
             for (int item = start; item < end; item++) {

@@ -50,8 +50,8 @@ public interface KernelProvider {
     /**
      * {@link #attend} for {@code count} queries over the same cached positions (the heads of one KV group, or one
      * head of consecutive tokens of a sequence): query i is q[qOffs[i], +n), sees the positions [0, lens[i]) and
-     * writes out[outOffs[i], +n); its scores and weights go to scores[i·stride, +lens[i]), stride the largest of
-     * the lens. Each query gets exactly the bits {@link #attend} gives it alone.
+     * writes out[outOffs[i], +n). {@code scores} is scratch of at least min(count, 4) × the largest len floats.
+     * Each query gets exactly the bits {@link #attend} gives it alone.
      */
     void attend(float[] out, int[] outOffs, float[] q, int[] qOffs, int[] lens, int count, float[] keys,
             float[] values, int[] rows, int headOff, int n, float scale, float[] scores);

@@ -132,7 +132,7 @@ public final class Kernels {
     /**
      * See {@link KernelProvider#attend(float[], int[], float[], int[], int[], int, float[], float[], int[], int, int,
      * float, float[])}; every query's key and value rows must lie inside their arrays, and {@code scores} hold
-     * count × the largest len floats.
+     * min(count, 4) × the largest len floats.
      */
     public void attend(float[] out, int[] outOffs, float[] q, int[] qOffs, int[] lens, int count, float[] keys,
             float[] values, int[] rows, int headOff, int n, float scale, float[] scores) {
@@ -146,7 +146,7 @@ public final class Kernels {
             Objects.checkFromIndexSize(0, lens[i], rows.length);
             longest = Math.max(longest, lens[i]);
         }
-        Objects.checkFromIndexSize(0, Math.multiplyExact(count, longest), scores.length);
+        Objects.checkFromIndexSize(0, Math.multiplyExact(Math.min(count, 4), longest), scores.length);
         int limit = Math.min(keys.length, values.length);
         for (int p = 0; p < longest; p++) {
             Objects.checkFromIndexSize(rows[p] + headOff, n, limit);

@@ -114,14 +114,8 @@ public final class ScalarKernels implements KernelProvider {
     @Override
     public void attend(float[] out, int[] outOffs, float[] q, int[] qOffs, int[] lens, int count, float[] keys,
             float[] values, int[] rows, int headOff, int n, float scale, float[] scores) {
-        int stride = 0;
         for (int i = 0; i < count; i++) {
-            stride = Math.max(stride, lens[i]);
-        }
-        float[] one = new float[stride];
-        for (int i = 0; i < count; i++) {
-            attend(out, outOffs[i], q, qOffs[i], keys, values, rows, headOff, lens[i], n, scale, one);
-            System.arraycopy(one, 0, scores, i * stride, lens[i]);
+            attend(out, outOffs[i], q, qOffs[i], keys, values, rows, headOff, lens[i], n, scale, scores);
         }
     }
 

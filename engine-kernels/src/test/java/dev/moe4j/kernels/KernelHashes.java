@@ -33,7 +33,7 @@ public final class KernelHashes {
     private final float[] heads; // [HEADS][HEAD_DIM]
     /** Offsets of the cached positions' rows in {@link #keys} and {@link #values}: 7 positions, out of order. */
     private static final int[] POSITIONS_ROWS = {0, 2 * N, N, 4 * N, 3 * N, 6 * N, 5 * N};
-    private static final int[] QUERY_LENS = {5, 7, 6, 7, 3};
+    private static final int[] QUERY_LENS = {7, 7, 6, 7, 3};
     private final float[] queries; // [QUERY_LENS.length][N]
     private final float[] keys; // [7][N]
     private final float[] values;
@@ -87,14 +87,14 @@ public final class KernelHashes {
         kernels.attend(attended, 0, a, 0, keys, values, POSITIONS_ROWS, 0, POSITIONS_ROWS.length, N, 0.125f,
                 new float[POSITIONS_ROWS.length]);
         results.put("attend", attended);
-        // five queries: one four-query tile (lengths 5-7: a tiled prefix of 4, then each alone) and one left over
+        // five queries: one group of four (a tile of six positions, then each alone) and one left over
         float[] together = new float[QUERY_LENS.length * N];
         int[] offsets = new int[QUERY_LENS.length];
         for (int i = 0; i < offsets.length; i++) {
             offsets[i] = i * N;
         }
         kernels.attend(together, offsets, queries, offsets, QUERY_LENS, QUERY_LENS.length, keys, values,
-                POSITIONS_ROWS, 0, N, 0.125f, new float[QUERY_LENS.length * POSITIONS_ROWS.length]);
+                POSITIONS_ROWS, 0, N, 0.125f, new float[4 * POSITIONS_ROWS.length]);
         results.put("attend-queries", together);
         float[] normed = new float[N];
         kernels.rmsNorm(normed, 0, a, 0, b, N, 1e-6f);

@@ -263,8 +263,9 @@ class TwinKernelsTest {
     void attendSeveralQueriesAsAlone(int bits) {
         KernelProvider vector = new VectorKernels(bits);
         Random random = new Random(91 + bits);
-        int[][] lengths = {{1}, {5, 6, 7, 8}, {4, 4, 4, 4}, {17, 3, 9, 30, 1}, {13, 14, 15, 16, 17, 18, 19, 20, 21},
-            {2, 40, 40, 39, 8, 8, 8}};
+        // groups of four tile the positions below their shortest length six at a time, then go one by one
+        int[][] lengths = {{1}, {5, 6, 7, 8}, {4, 4, 4, 4}, {6, 6, 6, 6}, {25, 25, 25, 25}, {17, 3, 9, 30, 1},
+            {13, 14, 15, 16, 17, 18, 19, 20, 21}, {2, 40, 40, 39, 8, 8, 8}, {37, 31, 44, 30, 50, 13}};
         for (int n : new int[] {1, 3, 16, 31, 33, 128}) {
             for (int[] lens : lengths) {
                 int count = lens.length;
@@ -296,18 +297,12 @@ class TwinKernelsTest {
                 float scale = (float) (1 / Math.sqrt(n));
                 for (KernelProvider provider : new KernelProvider[] {SCALAR, vector}) {
                     float[] together = new float[count * width + 1];
-                    float[] weights = new float[count * longest];
                     provider.attend(together, outOffs, q, qOffs, lens, count, keys, values, rows, headOff, n, scale,
-                            weights);
+                            new float[Math.min(count, 4) * longest]);
                     float[] alone = new float[together.length];
                     for (int i = 0; i < count; i++) {
-                        float[] own = new float[lens[i]];
                         provider.attend(alone, outOffs[i], q, qOffs[i], keys, values, rows, headOff, lens[i], n, scale,
-                                own);
-                        String what = provider.name() + " n=" + n + " lens=" + java.util.Arrays.toString(lens)
-                                + " query " + i;
-                        assertArrayEquals(own, java.util.Arrays.copyOfRange(weights, i * longest,
-                                i * longest + lens[i]), "weights, " + what);
+                                new float[lens[i]]);
                     }
                     assertArrayEquals(alone, together, provider.name() + " n=" + n + " lens="
                             + java.util.Arrays.toString(lens));

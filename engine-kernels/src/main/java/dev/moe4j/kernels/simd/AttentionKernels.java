@@ -1,5 +1,7 @@
 package dev.moe4j.kernels.simd;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -163,141 +165,105 @@ final class AttentionKernels {
 
     /**
      * {@link dev.moe4j.kernels.KernelProvider#attend(float[], int[], float[], int[], int[], int, float[], float[],
-     * int[], int, int, float, float[])}: several queries over one head's positions. Queries go four at a time:
-     * over the positions all four see, each key and value vector is loaded once for the four of them (one query at
-     * a time read every key from L2 once per query, and a prefill's attention ran at ~45 cycles a score). Every
-     * score and every output column is summed in the order {@link #attend} uses, so a query gets the same bits in
-     * a group as alone.
+     * int[], int, int, float, float[])}: several queries over one head's positions. The keys and values of the
+     * positions are first copied into aligned scratch (a Java array's 512-bit loads split cache lines), the keys in
+     * {@link TileMatmul}'s panel layout; then the queries go four at a time, packed as one token group. Over the
+     * positions all four see, six positions × four queries of scores come from {@link TileMatmul#tile}, whose sums
+     * are in the order {@link #scores} gives one score, and each value vector is loaded once for the four weighted
+     * sums. A query gets the same bits in a group as alone. (One query at a time read every key from L2 once per
+     * query: a 512-token prefill's attention ran at ~45 cycles a score; four queries reading the cache directly,
+     * ~28.)
      */
     static void attend(Lanes lanes, float[] out, int[] outOffs, float[] q, int[] qOffs, int[] lens, int count,
             float[] keys, float[] values, int[] rows, int headOff, int n, float scale, float[] scores) {
-        int stride = 0;
-        for (int i = 0; i < count; i++) {
-            stride = Math.max(stride, lens[i]);
-        }
-        int i = 0;
-        for (; i + 4 <= count; i += 4) {
-            int common = Math.min(Math.min(lens[i], lens[i + 1]), Math.min(lens[i + 2], lens[i + 3]));
-            int tiled = common & ~3;
-            int s0 = i * stride;
-            scores4(lanes, q, qOffs[i], qOffs[i + 1], qOffs[i + 2], qOffs[i + 3], keys, rows, headOff, tiled, n,
-                    scale, scores, s0, stride);
-            for (int j = 0; j < 4; j++) {
-                int sOff = s0 + j * stride;
-                scores(lanes, q, qOffs[i + j], keys, rows, headOff, tiled, lens[i + j], n, scale, scores, sOff);
-                ActivationKernels.softmax(lanes, scores, sOff, lens[i + j]);
+        int first = 0;
+        if (count >= TileMatmul.TOKENS) {
+            VectorSpecies<Float> fs = lanes.floats();
+            int step = fs.length();
+            int bound = fs.loopBound(n);
+            int longest = 0;
+            for (int i = 0; i < count; i++) {
+                longest = Math.max(longest, lens[i]);
             }
-            weightedSum4(lanes, out, outOffs, values, rows, headOff, lens, i, common, n, scores, s0, stride);
+            int rowsOf = TileMatmul.ROWS;
+            long tileBytes = (long) rowsOf * bound * Float.BYTES;
+            Workspace ws = WORKSPACE.get();
+            MemorySegment panel = ws.keys((longest + rowsOf - 1) / rowsOf * tileBytes); // [tile][bound/step][6][step]
+            MemorySegment vals = ws.values((long) longest * bound * Float.BYTES); // [position][bound]
+            MemorySegment group = ws.group((long) TileMatmul.TOKENS * bound * Float.BYTES); // [bound/step][4][step]
+            for (int p = 0; p < longest; p++) {
+                int row = rows[p] + headOff;
+                TileMatmul.pack(lanes, keys, row, bound, panel,
+                        p / rowsOf * tileBytes + (long) (p % rowsOf) * step * Float.BYTES, rowsOf);
+                MemorySegment.copy(values, row, vals, Storage.LE_FLOAT, (long) p * bound * Float.BYTES, bound);
+            }
+            for (; first + TileMatmul.TOKENS <= count; first += TileMatmul.TOKENS) {
+                scores4(lanes, q, qOffs, lens, first, keys, rows, headOff, n, scale, scores, longest, panel, tileBytes,
+                        group, ws);
+                weightedSum4(lanes, out, outOffs, values, rows, headOff, lens, first, n, scores, longest, vals);
+            }
         }
-        for (; i < count; i++) {
-            int sOff = i * stride;
-            scores(lanes, q, qOffs[i], keys, rows, headOff, 0, lens[i], n, scale, scores, sOff);
-            ActivationKernels.softmax(lanes, scores, sOff, lens[i]);
-            weightedSum(lanes, out, outOffs[i], values, rows, headOff, lens[i], n, scores, sOff, 0);
+        for (int i = first; i < count; i++) {
+            scores(lanes, q, qOffs[i], keys, rows, headOff, 0, lens[i], n, scale, scores, 0);
+            ActivationKernels.softmax(lanes, scores, 0, lens[i]);
+            weightedSum(lanes, out, outOffs[i], values, rows, headOff, lens[i], n, scores, 0, 0);
         }
     }
 
     /**
-     * Scores of four queries at the positions [0, len), len a multiple of 4, into scores[s0 + j·stride + p] for
-     * query j: a tile of 4 queries × 4 positions, sixteen accumulators, each summed as {@link #scores} sums one;
-     * their lanes are summed together by {@link Lanes#sum16}, in {@link Lanes#sum}'s order.
+     * Softmax weights of the four queries from {@code first} into scores[j·stride, +lens[first + j]): whole tiles
+     * of six positions below their shortest length from the packed keys, the rest one score at a time.
      */
-    private static void scores4(Lanes lanes, float[] q, int q0, int q1, int q2, int q3, float[] keys, int[] rows,
-            int headOff, int len, int n, float scale, float[] scores, int s0, int stride) {
-        VectorSpecies<Float> fs = lanes.floats();
-        int step = fs.length();
-        int bound = fs.loopBound(n);
-        float[] sums = new float[16 * step];
-        for (int p = 0; p < len; p += 4) {
-            int k0 = rows[p] + headOff;
-            int k1 = rows[p + 1] + headOff;
-            int k2 = rows[p + 2] + headOff;
-            int k3 = rows[p + 3] + headOff;
-            FloatVector a00 = FloatVector.zero(fs);
-            FloatVector a01 = a00;
-            FloatVector a02 = a00;
-            FloatVector a03 = a00;
-            FloatVector a10 = a00;
-            FloatVector a11 = a00;
-            FloatVector a12 = a00;
-            FloatVector a13 = a00;
-            FloatVector a20 = a00;
-            FloatVector a21 = a00;
-            FloatVector a22 = a00;
-            FloatVector a23 = a00;
-            FloatVector a30 = a00;
-            FloatVector a31 = a00;
-            FloatVector a32 = a00;
-            FloatVector a33 = a00;
-            for (int c = 0; c < bound; c += step) {
-                FloatVector x0 = FloatVector.fromArray(fs, q, q0 + c);
-                FloatVector x1 = FloatVector.fromArray(fs, q, q1 + c);
-                FloatVector x2 = FloatVector.fromArray(fs, q, q2 + c);
-                FloatVector x3 = FloatVector.fromArray(fs, q, q3 + c);
-                FloatVector k = FloatVector.fromArray(fs, keys, k0 + c);
-                a00 = k.fma(x0, a00);
-                a10 = k.fma(x1, a10);
-                a20 = k.fma(x2, a20);
-                a30 = k.fma(x3, a30);
-                k = FloatVector.fromArray(fs, keys, k1 + c);
-                a01 = k.fma(x0, a01);
-                a11 = k.fma(x1, a11);
-                a21 = k.fma(x2, a21);
-                a31 = k.fma(x3, a31);
-                k = FloatVector.fromArray(fs, keys, k2 + c);
-                a02 = k.fma(x0, a02);
-                a12 = k.fma(x1, a12);
-                a22 = k.fma(x2, a22);
-                a32 = k.fma(x3, a32);
-                k = FloatVector.fromArray(fs, keys, k3 + c);
-                a03 = k.fma(x0, a03);
-                a13 = k.fma(x1, a13);
-                a23 = k.fma(x2, a23);
-                a33 = k.fma(x3, a33);
+    private static void scores4(Lanes lanes, float[] q, int[] qOffs, int[] lens, int first, float[] keys,
+            int[] rows, int headOff, int n, float scale, float[] scores, int stride, MemorySegment panel,
+            long tileBytes, MemorySegment group, Workspace ws) {
+        int step = lanes.floats().length();
+        int bound = lanes.floats().loopBound(n);
+        int tokens = TileMatmul.TOKENS;
+        int rowsOf = TileMatmul.ROWS;
+        int common = Integer.MAX_VALUE;
+        for (int j = 0; j < tokens; j++) {
+            TileMatmul.pack(lanes, q, qOffs[first + j], bound, group, (long) j * step * Float.BYTES, tokens);
+            common = Math.min(common, lens[first + j]);
+        }
+        int tiled = common / rowsOf * rowsOf;
+        float[] lanesOf = ws.lanesOf(step);
+        float[] sums = ws.sums;
+        for (int p = 0; p < tiled; p += rowsOf) {
+            TileMatmul.tile(lanes, panel, p / rowsOf * tileBytes, group, 0, bound, lanesOf, sums);
+            for (int i = 0; i < rowsOf; i++) {
+                int key = rows[p + i] + headOff;
+                for (int j = 0; j < tokens; j++) {
+                    float sum = tail(sums[i * tokens + j], q, qOffs[first + j], keys, key, bound, n);
+                    scores[j * stride + p + i] = sum * scale;
+                }
             }
-            a00.intoArray(sums, 0);
-            a01.intoArray(sums, step);
-            a02.intoArray(sums, 2 * step);
-            a03.intoArray(sums, 3 * step);
-            a10.intoArray(sums, 4 * step);
-            a11.intoArray(sums, 5 * step);
-            a12.intoArray(sums, 6 * step);
-            a13.intoArray(sums, 7 * step);
-            a20.intoArray(sums, 8 * step);
-            a21.intoArray(sums, 9 * step);
-            a22.intoArray(sums, 10 * step);
-            a23.intoArray(sums, 11 * step);
-            a30.intoArray(sums, 12 * step);
-            a31.intoArray(sums, 13 * step);
-            a32.intoArray(sums, 14 * step);
-            a33.intoArray(sums, 15 * step);
-            lanes.sum16(sums, 0, sums, 0);
-            for (int j = 0; j < 4; j++) {
-                int qOff = j == 0 ? q0 : j == 1 ? q1 : j == 2 ? q2 : q3;
-                int at = s0 + j * stride + p;
-                scores[at] = tail(sums[4 * j], q, qOff, keys, k0, bound, n) * scale;
-                scores[at + 1] = tail(sums[4 * j + 1], q, qOff, keys, k1, bound, n) * scale;
-                scores[at + 2] = tail(sums[4 * j + 2], q, qOff, keys, k2, bound, n) * scale;
-                scores[at + 3] = tail(sums[4 * j + 3], q, qOff, keys, k3, bound, n) * scale;
-            }
+        }
+        for (int j = 0; j < tokens; j++) {
+            scores(lanes, q, qOffs[first + j], keys, rows, headOff, tiled, lens[first + j], n, scale, scores,
+                    j * stride);
+            ActivationKernels.softmax(lanes, scores, j * stride, lens[first + j]);
         }
     }
 
     /**
-     * Four queries' weighted sums of values, out_j[c] = Σ_p w_j[p]·value p [c] with w_j = scores[s0 + j·stride, ...):
-     * over the positions [0, common) that all four see, each value vector is loaded once for the four; each query
-     * then goes on alone to its own length, in the same accumulators, so every column is summed in increasing p as
-     * in {@link #weightedSum}. Columns past the last whole 4-vector block are left to {@link #weightedSum}.
+     * Four queries' weighted sums of values, out_j[c] = Σ_p w_j[p]·value p [c] with w_j = scores[j·stride, ...), from
+     * the packed values ({@code vals}, [position][bound]): over the positions [0, common) that all four see, each
+     * value vector is loaded once for the four; each query then goes on alone to its own length, in the same
+     * accumulators, so every column is summed in increasing p as in {@link #weightedSum}. Columns past the last
+     * whole 4-vector block are left to {@link #weightedSum}.
      */
     private static void weightedSum4(Lanes lanes, float[] out, int[] outOffs, float[] values, int[] rows,
-            int headOff, int[] lens, int first, int common, int n, float[] scores, int s0, int stride) {
+            int headOff, int[] lens, int first, int n, float[] scores, int stride, MemorySegment vals) {
         VectorSpecies<Float> fs = lanes.floats();
         int step = fs.length();
         int bound = fs.loopBound(n);
-        int w0 = s0;
-        int w1 = s0 + stride;
-        int w2 = s0 + 2 * stride;
-        int w3 = s0 + 3 * stride;
+        long rowBytes = (long) bound * Float.BYTES;
+        long vector = (long) step * Float.BYTES;
+        int common = Math.min(Math.min(lens[first], lens[first + 1]), Math.min(lens[first + 2], lens[first + 3]));
+        int w1 = stride;
+        int w2 = 2 * stride;
+        int w3 = 3 * stride;
         int c = 0;
         for (; c + 4 * step <= bound; c += 4 * step) {
             FloatVector o00 = FloatVector.zero(fs);
@@ -316,14 +282,14 @@ final class AttentionKernels {
             FloatVector o31 = o00;
             FloatVector o32 = o00;
             FloatVector o33 = o00;
+            long v = (long) c * Float.BYTES;
             int p = 0;
-            for (; p < common; p++) {
-                int v = rows[p] + headOff + c;
-                FloatVector v0 = FloatVector.fromArray(fs, values, v);
-                FloatVector v1 = FloatVector.fromArray(fs, values, v + step);
-                FloatVector v2 = FloatVector.fromArray(fs, values, v + 2 * step);
-                FloatVector v3 = FloatVector.fromArray(fs, values, v + 3 * step);
-                FloatVector s = FloatVector.broadcast(fs, scores[w0 + p]);
+            for (; p < common; p++, v += rowBytes) {
+                FloatVector v0 = FloatVector.fromMemorySegment(fs, vals, v, Storage.LE);
+                FloatVector v1 = FloatVector.fromMemorySegment(fs, vals, v + vector, Storage.LE);
+                FloatVector v2 = FloatVector.fromMemorySegment(fs, vals, v + 2 * vector, Storage.LE);
+                FloatVector v3 = FloatVector.fromMemorySegment(fs, vals, v + 3 * vector, Storage.LE);
+                FloatVector s = FloatVector.broadcast(fs, scores[p]);
                 o00 = v0.fma(s, o00);
                 o01 = v1.fma(s, o01);
                 o02 = v2.fma(s, o02);
@@ -344,37 +310,38 @@ final class AttentionKernels {
                 o32 = v2.fma(s, o32);
                 o33 = v3.fma(s, o33);
             }
-            for (p = common; p < lens[first]; p++) {
-                int v = rows[p] + headOff + c;
-                FloatVector s = FloatVector.broadcast(fs, scores[w0 + p]);
-                o00 = FloatVector.fromArray(fs, values, v).fma(s, o00);
-                o01 = FloatVector.fromArray(fs, values, v + step).fma(s, o01);
-                o02 = FloatVector.fromArray(fs, values, v + 2 * step).fma(s, o02);
-                o03 = FloatVector.fromArray(fs, values, v + 3 * step).fma(s, o03);
+            long from = v;
+            v = from;
+            for (p = common; p < lens[first]; p++, v += rowBytes) {
+                FloatVector s = FloatVector.broadcast(fs, scores[p]);
+                o00 = FloatVector.fromMemorySegment(fs, vals, v, Storage.LE).fma(s, o00);
+                o01 = FloatVector.fromMemorySegment(fs, vals, v + vector, Storage.LE).fma(s, o01);
+                o02 = FloatVector.fromMemorySegment(fs, vals, v + 2 * vector, Storage.LE).fma(s, o02);
+                o03 = FloatVector.fromMemorySegment(fs, vals, v + 3 * vector, Storage.LE).fma(s, o03);
             }
-            for (p = common; p < lens[first + 1]; p++) {
-                int v = rows[p] + headOff + c;
+            v = from;
+            for (p = common; p < lens[first + 1]; p++, v += rowBytes) {
                 FloatVector s = FloatVector.broadcast(fs, scores[w1 + p]);
-                o10 = FloatVector.fromArray(fs, values, v).fma(s, o10);
-                o11 = FloatVector.fromArray(fs, values, v + step).fma(s, o11);
-                o12 = FloatVector.fromArray(fs, values, v + 2 * step).fma(s, o12);
-                o13 = FloatVector.fromArray(fs, values, v + 3 * step).fma(s, o13);
+                o10 = FloatVector.fromMemorySegment(fs, vals, v, Storage.LE).fma(s, o10);
+                o11 = FloatVector.fromMemorySegment(fs, vals, v + vector, Storage.LE).fma(s, o11);
+                o12 = FloatVector.fromMemorySegment(fs, vals, v + 2 * vector, Storage.LE).fma(s, o12);
+                o13 = FloatVector.fromMemorySegment(fs, vals, v + 3 * vector, Storage.LE).fma(s, o13);
             }
-            for (p = common; p < lens[first + 2]; p++) {
-                int v = rows[p] + headOff + c;
+            v = from;
+            for (p = common; p < lens[first + 2]; p++, v += rowBytes) {
                 FloatVector s = FloatVector.broadcast(fs, scores[w2 + p]);
-                o20 = FloatVector.fromArray(fs, values, v).fma(s, o20);
-                o21 = FloatVector.fromArray(fs, values, v + step).fma(s, o21);
-                o22 = FloatVector.fromArray(fs, values, v + 2 * step).fma(s, o22);
-                o23 = FloatVector.fromArray(fs, values, v + 3 * step).fma(s, o23);
+                o20 = FloatVector.fromMemorySegment(fs, vals, v, Storage.LE).fma(s, o20);
+                o21 = FloatVector.fromMemorySegment(fs, vals, v + vector, Storage.LE).fma(s, o21);
+                o22 = FloatVector.fromMemorySegment(fs, vals, v + 2 * vector, Storage.LE).fma(s, o22);
+                o23 = FloatVector.fromMemorySegment(fs, vals, v + 3 * vector, Storage.LE).fma(s, o23);
             }
-            for (p = common; p < lens[first + 3]; p++) {
-                int v = rows[p] + headOff + c;
+            v = from;
+            for (p = common; p < lens[first + 3]; p++, v += rowBytes) {
                 FloatVector s = FloatVector.broadcast(fs, scores[w3 + p]);
-                o30 = FloatVector.fromArray(fs, values, v).fma(s, o30);
-                o31 = FloatVector.fromArray(fs, values, v + step).fma(s, o31);
-                o32 = FloatVector.fromArray(fs, values, v + 2 * step).fma(s, o32);
-                o33 = FloatVector.fromArray(fs, values, v + 3 * step).fma(s, o33);
+                o30 = FloatVector.fromMemorySegment(fs, vals, v, Storage.LE).fma(s, o30);
+                o31 = FloatVector.fromMemorySegment(fs, vals, v + vector, Storage.LE).fma(s, o31);
+                o32 = FloatVector.fromMemorySegment(fs, vals, v + 2 * vector, Storage.LE).fma(s, o32);
+                o33 = FloatVector.fromMemorySegment(fs, vals, v + 3 * vector, Storage.LE).fma(s, o33);
             }
             int o = outOffs[first] + c;
             o00.intoArray(out, o);
@@ -400,10 +367,44 @@ final class AttentionKernels {
         if (c < n) {
             for (int j = 0; j < 4; j++) {
                 weightedSum(lanes, out, outOffs[first + j], values, rows, headOff, lens[first + j], n, scores,
-                        s0 + j * stride, c);
+                        j * stride, c);
             }
         }
     }
+
+    /** One thread's aligned scratch for {@link #attend} with several queries, kept between calls. */
+    private static final class Workspace {
+        private MemorySegment keys = MemorySegment.NULL;
+        private MemorySegment values = MemorySegment.NULL;
+        private MemorySegment group = MemorySegment.NULL;
+        private float[] lanesOf = new float[0];
+        final float[] sums = new float[32]; // [ROWS][TOKENS], and room for the 16 floats Lanes.Bits512.sum8 writes
+
+        MemorySegment keys(long bytes) {
+            return keys = atLeast(keys, bytes);
+        }
+
+        MemorySegment values(long bytes) {
+            return values = atLeast(values, bytes);
+        }
+
+        MemorySegment group(long bytes) {
+            return group = atLeast(group, bytes);
+        }
+
+        float[] lanesOf(int step) {
+            if (lanesOf.length < TileMatmul.ROWS * TileMatmul.TOKENS * step) {
+                lanesOf = new float[TileMatmul.ROWS * TileMatmul.TOKENS * step];
+            }
+            return lanesOf;
+        }
+
+        private static MemorySegment atLeast(MemorySegment segment, long bytes) {
+            return segment.byteSize() >= bytes ? segment : Arena.ofAuto().allocate(bytes, TileMatmul.ALIGNMENT);
+        }
+    }
+
+    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
     /** {@code sum} plus q[c]·k[c] for the columns [from, n) past the last whole vector, one by one. */
     private static float tail(float sum, float[] q, int qOff, float[] keys, int kOff, int from, int n) {

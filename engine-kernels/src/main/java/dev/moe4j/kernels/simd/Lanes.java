@@ -41,19 +41,6 @@ abstract sealed class Lanes permits Lanes.Bits128, Lanes.Bits256, Lanes.Bits512 
      */
     abstract float sum(float[] a, int offset);
 
-    /**
-     * Sixteen {@link #sum}s at once: out[at + j] becomes the sum of the register of floats at a[from + j·n], j in
-     * [0, 16), each in {@link #sum}'s order; {@code out} may be {@code a} if {@code at} ≤ {@code from}. At 16 lanes
-     * this is one transposed reduction, 15 steps that each halve the vectors left and leave sixteen sums in one
-     * register (one sum at a time takes four rotations each).
-     */
-    void sum16(float[] a, int from, float[] out, int at) {
-        int n = floats().length();
-        for (int j = 0; j < 16; j++) {
-            out[at + j] = sum(a, from + j * n); // in place: sum j reads a[from + j·n, +n), past every slot written
-        }
-    }
-
     /** The lanes of {@code bits}-wide registers, or of the machine's preferred width for 0. */
     static Lanes of(int bits) {
         int width = bits == 0 ? FloatVector.SPECIES_PREFERRED.vectorBitSize() : bits;
@@ -227,12 +214,14 @@ abstract sealed class Lanes permits Lanes.Bits128, Lanes.Bits256, Lanes.Bits512 
         }
 
         /**
+         * Sixteen {@link #sum}s at once: out[at + j] becomes the sum of the register at a[from + 16·j], j in [0, 16),
+         * in {@link #sum}'s order ({@code out} may be {@code a} if {@code at} ≤ {@code from}): one transposed
+         * reduction, 15 steps that each halve the registers left, where one sum at a time takes four rotations each.
          * Step d (8, 4, 2, 1) pairs registers x, y: lane i of the result is x[i] + x[i+d] where bit d of i is clear
          * and y[i] + y[i−d] where it is set, the additions {@link #sum} makes at that step. After the four steps
          * lane j holds register j's sum. Vectors come from memory, not arguments: a vector passed to or returned
          * from a call C2 does not inline, or whose exact class it knows only from the profile, is boxed.
          */
-        @Override
         void sum16(float[] a, int from, float[] out, int at) {
             VectorSpecies<Float> fs = FloatVector.SPECIES_512;
             FloatVector a0 = FloatVector.fromArray(fs, a, from);

@@ -29,8 +29,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class TileMatmul {
 
-    private static final int ROWS = 6;
-    private static final int TOKENS = 4;
+    static final int ROWS = 6;
+    static final int TOKENS = 4;
     /**
      * Token groups a tile meets in a row, while its widened rows stay in L1 (tiles up to {@link #TILE_L1} bytes: 1024
      * columns): the tile is read from L2 once per 8 groups instead of once per group. Two threads, Q4_0 × 512
@@ -105,7 +105,7 @@ final class TileMatmul {
      * Copies src[from, from + bound) into {@code to} one vector at a time: vector s at {@code at + s * interleave}
      * vectors, so that the vectors of {@code interleave} rows alternate.
      */
-    private static void pack(Lanes lanes, float[] src, int from, int bound, MemorySegment to, long at,
+    static void pack(Lanes lanes, float[] src, int from, int bound, MemorySegment to, long at,
             int interleave) {
         VectorSpecies<Float> fs = lanes.floats();
         int n = fs.length();
@@ -164,7 +164,7 @@ final class TileMatmul {
         }
     }
 
-    private static final long ALIGNMENT = 64;
+    static final long ALIGNMENT = 64;
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
@@ -286,6 +286,19 @@ final class TileMatmul {
     }
 
     /**
+     * The sums of one packed tile of ROWS rows with one packed group of TOKENS tokens over the columns [0, bound), into
+     * sums[ROWS][TOKENS], each in the canonical order ({@link AttentionKernels} uses it for a query group's scores).
+     */
+    static void tile(Lanes lanes, MemorySegment panel, long tile, MemorySegment group, long groupAt, int bound,
+            float[] lanesOf, float[] sums) {
+        if (lanes.floats().length() == 16) {
+            multiplyTile16(panel, tile, group, groupAt, bound, lanesOf, sums);
+        } else {
+            multiplyTile(lanes, panel, tile, group, groupAt, bound, lanesOf, sums);
+        }
+    }
+
+    /**
      * Sums of the packed tile at {@code tile} (its ROWS rows) with the packed token group, over columns [0, bound),
      * into sums[ROWS][TOKENS]. Missing rows (stale scratch) and missing tokens (a repeat of the last one) are
      * computed like the others and never stored.
@@ -381,7 +394,7 @@ final class TileMatmul {
         s51.intoArray(lanesOf, 21 * n);
         s52.intoArray(lanesOf, 22 * n);
         s53.intoArray(lanesOf, 23 * n);
-        for (int i = 0; i < sums.length; i++) {
+        for (int i = 0; i < ROWS * TOKENS; i++) {
             sums[i] = lanes.sum(lanesOf, i * n);
         }
     }
