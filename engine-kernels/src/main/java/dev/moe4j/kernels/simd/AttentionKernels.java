@@ -200,6 +200,7 @@ final class AttentionKernels {
             for (; first + TileMatmul.TOKENS <= count; first += TileMatmul.TOKENS) {
                 scores4(lanes, q, qOffs, lens, first, keys, rows, headOff, n, scale, scores, longest, panel, tileBytes,
                         group, ws);
+                softmaxes(lanes, scores, longest, lens, first, 4);
                 weightedSum4(lanes, out, outOffs, values, rows, headOff, lens, first, n, scores, longest, vals);
             }
         }
@@ -211,8 +212,8 @@ final class AttentionKernels {
     }
 
     /**
-     * Softmax weights of the four queries from {@code first} into scores[j·stride, +lens[first + j]): whole tiles
-     * of six positions below their shortest length from the packed keys, the rest one score at a time.
+     * Scores of the four queries from {@code first} into scores[j·stride, +lens[first + j]): whole tiles of six
+     * positions below their shortest length from the packed keys, the rest one score at a time.
      */
     private static void scores4(Lanes lanes, float[] q, int[] qOffs, int[] lens, int first, float[] keys,
             int[] rows, int headOff, int n, float scale, float[] scores, int stride, MemorySegment panel,
@@ -242,6 +243,17 @@ final class AttentionKernels {
         for (int j = 0; j < tokens; j++) {
             scores(lanes, q, qOffs[first + j], keys, rows, headOff, tiled, lens[first + j], n, scale, scores,
                     j * stride);
+        }
+    }
+
+    /**
+     * Softmax of the {@code count} queries' scores from {@code first}, at scores[j·stride, +lens[first + j]). Its
+     * own small method, like {@link #attend}'s one-query call: inlined into {@link #scores4}, the softmax's
+     * {@link Exp} ran out of C2's inlining budget there and ran in the Vector API's Java fallback in some runs
+     * (a third of attention's time).
+     */
+    private static void softmaxes(Lanes lanes, float[] scores, int stride, int[] lens, int first, int count) {
+        for (int j = 0; j < count; j++) {
             ActivationKernels.softmax(lanes, scores, j * stride, lens[first + j]);
         }
     }
