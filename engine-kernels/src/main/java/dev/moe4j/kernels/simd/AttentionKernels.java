@@ -1,6 +1,5 @@
 package dev.moe4j.kernels.simd;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -393,15 +392,15 @@ final class AttentionKernels {
         final float[] sums = new float[32]; // [ROWS][TOKENS], and room for the 16 floats Lanes.Bits512.sum8 writes
 
         MemorySegment keys(long bytes) {
-            return keys = atLeast(keys, bytes);
+            return keys = TileMatmul.Workspace.atLeast(keys, bytes);
         }
 
         MemorySegment values(long bytes) {
-            return values = atLeast(values, bytes);
+            return values = TileMatmul.Workspace.atLeast(values, bytes);
         }
 
         MemorySegment group(long bytes) {
-            return group = atLeast(group, bytes);
+            return group = TileMatmul.Workspace.atLeast(group, bytes);
         }
 
         float[] lanesOf(int step) {
@@ -409,10 +408,6 @@ final class AttentionKernels {
                 lanesOf = new float[TileMatmul.ROWS * TileMatmul.TOKENS * step];
             }
             return lanesOf;
-        }
-
-        private static MemorySegment atLeast(MemorySegment segment, long bytes) {
-            return segment.byteSize() >= bytes ? segment : Arena.ofAuto().allocate(bytes, TileMatmul.ALIGNMENT);
         }
     }
 

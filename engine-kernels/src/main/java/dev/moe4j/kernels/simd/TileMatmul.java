@@ -11,9 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Products with several tokens, over weights widened to F32 first. A panel of rows (as many tiles of six as fit
  * {@link #PANEL_BYTES}, so it stays in L2) is widened once; then each group of four tokens (all packed once per
  * call) is multiplied with every tile of six rows of the panel, eight groups at a time per tile where the tile fits
- * L1 ({@link #CHUNK}). The
- * 6×4 sums stay in registers (24 of the 32, with 4 activations and 1 weight) and each pass loads 4 + 6 vectors for
- * 24 FMAs. The activations of all tokens do not fit in L2: they stream from L3 once per panel (they did once per six
+ * L1 ({@link #CHUNK}). The 6×4 sums stay in registers (24 of the 32, with 4 activations and 1 weight) and each pass
+ * loads 4 + 6 vectors for 24 FMAs. The activations of all tokens do not fit in L2: they stream from L3 once per panel (they did once per six
  * rows until session 4: 45 → 57 GFLOP/s on one Ice Lake core at 3072×1024 × 512 tokens, 69 with the 16-lane tile
  * below). The 6×4 tile measured 1.1-1.4x the 4×3 one with two threads on Zen 4.
  *
@@ -82,15 +81,13 @@ final class TileMatmul {
                 // one core, Q4_0 × 512 tokens, 2048×1024 121 → 126 GFLOP/s, 1024×3072 106 → 108
                 if (sixteen && w.type() == DType.Q4_0) {
                     Q4_0Rows.widen16(w, first + i, panel, at, (long) ROWS * n * Float.BYTES);
-                    continue;
-                }
-                if (sixteen && w.type() == DType.Q8_0) {
+                } else if (sixteen && w.type() == DType.Q8_0) {
                     Q8_0Rows.widen16(w, first + i, panel, at, (long) ROWS * n * Float.BYTES);
-                    continue;
+                } else {
+                    VectorKernels.widenRow(lanes, w, first + i, row, 0);
+                    pack(lanes, row, 0, bound, panel, at, ROWS);
+                    System.arraycopy(row, bound, panelTail, i * tail, tail);
                 }
-                VectorKernels.widenRow(lanes, w, first + i, row, 0);
-                pack(lanes, row, 0, bound, panel, at, ROWS);
-                System.arraycopy(row, bound, panelTail, i * tail, tail);
             }
             for (int g0 = 0; g0 < groups; g0 += chunk) {
                 int gEnd = Math.min(groups, g0 + chunk);
@@ -133,7 +130,7 @@ final class TileMatmul {
      * header at an address the program cannot choose, so every 512-bit load from one split a cache line (one Xeon
      * core, the 6×4 tile over 12 rows × 512 columns: 92-110 GFLOP/s from arrays, 136-142 from the aligned segment).
      */
-    private static final class Workspace {
+    static final class Workspace {
         private MemorySegment panel = MemorySegment.NULL;
         private MemorySegment tokens = MemorySegment.NULL;
         private float[] row = new float[0];
@@ -167,7 +164,8 @@ final class TileMatmul {
             return lanesOf = atLeast(lanesOf, ROWS * TOKENS * n);
         }
 
-        private static MemorySegment atLeast(MemorySegment segment, long bytes) {
+        /** {@code segment}, or a new aligned one if it holds fewer than {@code bytes} (the attention scratch too). */
+        static MemorySegment atLeast(MemorySegment segment, long bytes) {
             return segment.byteSize() >= bytes ? segment : Arena.ofAuto().allocate(bytes, ALIGNMENT);
         }
 
@@ -176,7 +174,7 @@ final class TileMatmul {
         }
     }
 
-    static final long ALIGNMENT = 64;
+    private static final long ALIGNMENT = 64;
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
