@@ -48,10 +48,11 @@ final class Q8_0Rows {
     }
 
     /**
-     * {@link #widen} at 16 lanes, straight into the prefill tile's packed panel: the 16 weights of columns
-     * [16s, 16s + 16) go to {@code to[at + s·vectorStride]}, each as {@link #widen} computes it.
+     * {@link #widen} at 16 lanes, straight into a prefill panel slot: the 16 weights of columns [16s, 16s + 16) go
+     * to {@link PanelSlots#ALL}{@code [at + s·vectorStride]}, each as {@link #widen} computes it.
      */
-    static void widen16(Matrix w, int row, MemorySegment to, long at, long vectorStride) {
+    static void widen16(Matrix w, int row, long at, long vectorStride) {
+        MemorySegment to = PanelSlots.ALL; // a constant: see PanelSlots
         VectorSpecies<Float> fs = FloatVector.SPECIES_512;
         MemorySegment data = w.data();
         long base = w.blockOffset(row, 0);

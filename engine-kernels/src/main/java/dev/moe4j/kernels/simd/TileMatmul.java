@@ -19,7 +19,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Panel and tokens are packed off the heap, 64-byte aligned, in the order the tile reads them: vector s of the
  * six rows (or four tokens) one after the other, then vector s + 1, so that a pass reads from two addresses plus
  * constant offsets and no 512-bit load splits a cache line (see {@link Workspace}). Each thread keeps its scratch
- * between calls.
+ * between calls; Q4_0 and Q8_0 panels at 16 lanes go into a {@link PanelSlots} slot claimed for the call instead.
  *
  * <p>Each sum w[r]·x[t] follows the <em>canonical order</em>, which the one-token mat-vecs ({@code *Rows}) follow
  * too, so that a token's result does not depend on the tokens batched with it or on how rows are split: with n
@@ -45,15 +45,35 @@ final class TileMatmul {
     static void matmul(Lanes lanes, float[] out, Matrix w, float[] x, int nTokens, int rowStart, int rowEnd) {
         int cols = w.cols();
         int n = lanes.floats().length();
-        int bound = cols / n * n;
-        int tail = cols - bound;
         // no larger than the rows asked for (in whole tiles): a MoE expert's product is called for a few rows
         int panelRows = Math.min(panelRows(cols), (rowEnd - rowStart + ROWS - 1) / ROWS * ROWS);
+        long panelBytes = panelRows / ROWS * ((long) ROWS * (cols / n * n) * Float.BYTES);
+        Workspace ws = WORKSPACE.get();
+        // Q4_0 and Q8_0 rows (whole 16-lane vectors) are widened straight into the packed panel, not through a row
+        // and a copy (one core, Q4_0 × 512 tokens, 2048×1024 121 → 126 GFLOP/s), and into a shared slot where one
+        // is free (see PanelSlots); otherwise through a row into this thread's own panel
+        boolean direct = n == 16 && (w.type() == DType.Q4_0 || w.type() == DType.Q8_0);
+        int slot = direct && panelBytes <= PanelSlots.BYTES ? PanelSlots.claim() : -1;
+        try {
+            MemorySegment panel = slot >= 0 ? PanelSlots.ALL : ws.panel(panelBytes); // [tile][bound / n][ROWS][n]
+            long panelAt = slot >= 0 ? PanelSlots.offset(slot) : 0;
+            multiply(lanes, out, w, x, nTokens, rowStart, rowEnd, panelRows, panel, panelAt, slot >= 0, ws);
+        } finally {
+            if (slot >= 0) {
+                PanelSlots.release(slot);
+            }
+        }
+    }
+
+    private static void multiply(Lanes lanes, float[] out, Matrix w, float[] x, int nTokens, int rowStart,
+            int rowEnd, int panelRows, MemorySegment panel, long panelAt, boolean inSlot, Workspace ws) {
+        int cols = w.cols();
+        int n = lanes.floats().length();
+        int bound = cols / n * n;
+        int tail = cols - bound;
         long tileBytes = (long) ROWS * bound * Float.BYTES;
         long groupBytes = (long) TOKENS * bound * Float.BYTES;
         int groups = (nTokens + TOKENS - 1) / TOKENS;
-        Workspace ws = WORKSPACE.get();
-        MemorySegment panel = ws.panel(panelRows / ROWS * tileBytes); // [tile][bound / n][ROWS][n]
         MemorySegment packed = ws.tokens(groups * groupBytes); // [group][bound / n][TOKENS][n]
         float[] row = ws.row(cols);
         float[] panelTail = ws.panelTail(panelRows * tail); // [panelRows][tail]
@@ -77,12 +97,10 @@ final class TileMatmul {
             int rows = Math.min(panelRows, rowEnd - first);
             for (int i = 0; i < rows; i++) {
                 long at = i / ROWS * tileBytes + (long) (i % ROWS) * n * Float.BYTES;
-                // Q4_0 and Q8_0 rows (whole 16-lane vectors) straight into the panel, not through a row and a copy:
-                // one core, Q4_0 × 512 tokens, 2048×1024 121 → 126 GFLOP/s, 1024×3072 106 → 108
-                if (sixteen && w.type() == DType.Q4_0) {
-                    Q4_0Rows.widen16(w, first + i, panel, at, (long) ROWS * n * Float.BYTES);
-                } else if (sixteen && w.type() == DType.Q8_0) {
-                    Q8_0Rows.widen16(w, first + i, panel, at, (long) ROWS * n * Float.BYTES);
+                if (inSlot && w.type() == DType.Q4_0) {
+                    Q4_0Rows.widen16(w, first + i, panelAt + at, (long) ROWS * n * Float.BYTES);
+                } else if (inSlot) {
+                    Q8_0Rows.widen16(w, first + i, panelAt + at, (long) ROWS * n * Float.BYTES);
                 } else {
                     VectorKernels.widenRow(lanes, w, first + i, row, 0);
                     pack(lanes, row, 0, bound, panel, at, ROWS);
@@ -92,7 +110,7 @@ final class TileMatmul {
             for (int g0 = 0; g0 < groups; g0 += chunk) {
                 int gEnd = Math.min(groups, g0 + chunk);
                 for (int r = 0; r < rows; r += ROWS) {
-                    long tile = r / ROWS * tileBytes;
+                    long tile = panelAt + r / ROWS * tileBytes;
                     int tileRows = Math.min(ROWS, rows - r);
                     for (int g = g0; g < gEnd; g++) {
                         int tileTokens = Math.min(TOKENS, nTokens - g * TOKENS);
