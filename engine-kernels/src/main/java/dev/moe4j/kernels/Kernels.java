@@ -1,6 +1,7 @@
 package dev.moe4j.kernels;
 
 import dev.moe4j.kernels.parallel.Parallel;
+import dev.moe4j.kernels.parallel.Parallel.RangeTask;
 import java.util.Objects;
 
 /**
@@ -11,6 +12,10 @@ public final class Kernels {
 
     /** Below this many multiply-adds per chunk a hand-off to another thread costs more than it saves. */
     private static final int MIN_WORK_PER_CHUNK = 1 << 15;
+    /** Products of at most this many multiply-adds per row (decode: one token, up to 8192 columns) are claimed. */
+    private static final int MAT_VEC_WORK_PER_ROW = 8192;
+    /** Claims per thread in such a product. */
+    private static final int CLAIMS_PER_THREAD = 8;
 
     /**
      * Element-wise kernels over more elements than this (a prefill's residual add or SiLU gate) are split across
@@ -64,9 +69,11 @@ public final class Kernels {
 
     /**
      * Independent products in one parallel region: the rows of all of them, in groups of {@link Matrix#GROUP}
-     * (which interleaved storage keeps together), are split across the pool together. A decode step's q, k and v, or its experts, are small matrices; one
-     * hand-off for all of them instead of one each keeps both threads streaming. Every out[t][r] is computed
-     * exactly as {@link #matmul} computes it.
+     * (which interleaved storage keeps together), are split across the pool together. A decode step's q, k and v,
+     * or its experts, are small matrices; one hand-off for all of them instead of one each keeps both threads
+     * streaming. Mat-vec sized products are claimed in pieces ({@link Parallel#forRangeClaimed}: about eight a
+     * thread); larger ones give each thread one contiguous chunk, since the prefill tile packs its tokens once per
+     * call. Every out[t][r] is computed exactly as {@link #matmul} computes it, whichever thread takes its row.
      */
     public void matmulAll(Product... products) {
         int group = Matrix.GROUP;
@@ -88,7 +95,7 @@ public final class Kernels {
         }
         long workPerGroup = Math.max(1, work / groups);
         int minGroups = (int) Math.max(1, MIN_WORK_PER_CHUNK / workPerGroup);
-        parallel.forRange(groups, minGroups, (start, end) -> {
+        RangeTask split = (start, end) -> {
             for (int i = 0; i < products.length; i++) {
                 int from = Math.max(start, firstGroup[i]);
                 int to = Math.min(end, firstGroup[i + 1]);
@@ -99,7 +106,15 @@ public final class Kernels {
                             Math.min((to - firstGroup[i]) * group, rows));
                 }
             }
-        });
+        };
+        if (workPerGroup <= (long) group * MAT_VEC_WORK_PER_ROW) {
+            // mat-vec sized: claimed in pieces, so that a thread slowed by its core's neighbours takes fewer
+            int grain = Math.max(Math.max(2, minGroups), groups / (parallel.threads() * CLAIMS_PER_THREAD));
+            parallel.forRangeClaimed(groups, grain, split);
+        } else {
+            // prefill: one contiguous chunk per thread, since each call packs its tokens once
+            parallel.forRange(groups, minGroups, split);
+        }
     }
 
     private static void checkLength(String what, float[] array, long needed, Matrix w) {

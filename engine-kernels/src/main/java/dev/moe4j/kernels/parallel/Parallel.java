@@ -9,7 +9,10 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The one thread pool of the kernels and its parallel-for. A decode step hands the pool a few hundred small loops,
  * so the hand-off must cost microseconds: workers spin briefly on a job counter before parking, and the calling
- * thread runs the first chunk itself and spins for the rest. One loop runs at a time; a loop started while another
+ * thread runs the first chunk itself and spins for the rest. {@link #forRange} gives each thread one contiguous chunk;
+ * {@link #forRangeClaimed} lets the threads claim small pieces until none are left, for loops where a thread that
+ * runs slow (a cloud VM's core shared with a neighbour) would otherwise hold the others at the end. One loop runs at
+ * a time; a loop started while another
  * runs (from a second thread, or nested inside a chunk) runs on its caller's thread alone. Threads are daemons: an
  * embedding application never has to shut the pool down.
  */
@@ -36,6 +39,9 @@ public final class Parallel {
     private RangeTask task;
     private int size;
     private int chunks;
+    // dynamic loops: the next index to claim, and how many indices a claim takes (0: static chunks)
+    private final AtomicInteger next = new AtomicInteger();
+    private int grain;
 
     public Parallel(int threads) {
         if (threads < 1) {
@@ -106,24 +112,79 @@ public final class Parallel {
             } catch (Throwable t) {
                 failure.compareAndSet(null, t);
             }
-            for (int spins = 0; remaining.get() != 0; spins++) {
-                if (spins < 2_000) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield(); // more threads than cores: let the workers run
-                }
-            }
-            this.task = null;
-            Throwable t = failure.get();
-            if (t instanceof RuntimeException re) {
-                throw re;
-            } else if (t instanceof Error err) {
-                throw err;
-            } else if (t != null) {
-                throw new IllegalStateException("parallel task failed", t);
-            }
+            awaitWorkers();
         } finally {
             running.unlock();
+        }
+    }
+
+    /**
+     * Runs {@code task} over [0, n) in pieces of {@code grain} indices that the threads claim one after another
+     * until none are left, so that a thread slowed by anything (another process on its core, a cache it shares)
+     * gets fewer pieces instead of holding the others at the end. Which thread runs a piece must not matter to
+     * the task. A range of at most one piece, a pool of one thread, or a loop started inside another runs on the
+     * caller as one piece. Returns when all pieces are done; the first exception thrown is rethrown.
+     */
+    public void forRangeClaimed(int n, int grain, RangeTask task) {
+        if (n <= 0) {
+            return;
+        }
+        if (grain < 1) {
+            throw new IllegalArgumentException("grain must be >= 1, was " + grain);
+        }
+        if (n <= grain || threads == 1 || Thread.currentThread() instanceof Worker || running.isHeldByCurrentThread()
+                || !running.tryLock()) {
+            task.run(0, n);
+            return;
+        }
+        try {
+            this.task = task;
+            this.size = n;
+            this.chunks = threads;
+            this.grain = grain;
+            next.set(0);
+            failure.set(null);
+            remaining.set(workers.length);
+            epoch.incrementAndGet();
+            for (Worker w : workers) {
+                if (w.parked) {
+                    LockSupport.unpark(w);
+                }
+            }
+            try {
+                claim(task, n, grain);
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            }
+            awaitWorkers();
+        } finally {
+            this.grain = 0;
+            running.unlock();
+        }
+    }
+
+    private void claim(RangeTask task, int n, int grain) {
+        for (int start; (start = next.getAndAdd(grain)) < n; ) {
+            task.run(start, Math.min(n, start + grain));
+        }
+    }
+
+    private void awaitWorkers() {
+        for (int spins = 0; remaining.get() != 0; spins++) {
+            if (spins < 2_000) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield(); // more threads than cores: let the workers run
+            }
+        }
+        this.task = null;
+        Throwable t = failure.get();
+        if (t instanceof RuntimeException re) {
+            throw re;
+        } else if (t instanceof Error err) {
+            throw err;
+        } else if (t != null) {
+            throw new IllegalStateException("parallel task failed", t);
         }
     }
 
@@ -160,12 +221,14 @@ public final class Parallel {
                     }
                 }
                 seen = now;
-                if (index < chunks) {
-                    try {
+                try {
+                    if (grain > 0) {
+                        claim(task, size, grain);
+                    } else if (index < chunks) {
                         task.run((int) ((long) size * index / chunks), bound(size, index, chunks));
-                    } catch (Throwable t) {
-                        failure.compareAndSet(null, t);
                     }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
                 }
                 remaining.decrementAndGet();
             }
