@@ -14,7 +14,13 @@ public final class Kernels {
     private static final int MIN_WORK_PER_CHUNK = 1 << 15;
     /** Products of at most this many multiply-adds per row (decode: one token, up to 8192 columns) are claimed. */
     private static final int MAT_VEC_WORK_PER_ROW = 8192;
-    /** Claims per thread in such a product. */
+    /**
+     * ... and of at least this many in all (about half a millisecond on one core): a hiccup of one thread costs a
+     * short region its length whatever the split, and claiming the short regions too cost the 0.6B-shape decode,
+     * whose products are all short but the head, about 5 % (5 of 7 A/B pairs slower).
+     */
+    private static final long MIN_CLAIMED_WORK = 16L << 20;
+    /** Claims per thread in such a region. */
     private static final int CLAIMS_PER_THREAD = 8;
 
     /**
@@ -71,9 +77,10 @@ public final class Kernels {
      * Independent products in one parallel region: the rows of all of them, in groups of {@link Matrix#GROUP}
      * (which interleaved storage keeps together), are split across the pool together. A decode step's q, k and v,
      * or its experts, are small matrices; one hand-off for all of them instead of one each keeps both threads
-     * streaming. Mat-vec sized products are claimed in pieces ({@link Parallel#forRangeClaimed}: about eight a
-     * thread); larger ones give each thread one contiguous chunk, since the prefill tile packs its tokens once per
-     * call. Every out[t][r] is computed exactly as {@link #matmul} computes it, whichever thread takes its row.
+     * streaming. A long region of mat-vec sized products (a MoE step's experts, an output head) is claimed in
+     * pieces ({@link Parallel#forRangeClaimed}, about eight a thread); other regions give each thread one contiguous
+     * chunk (the prefill tile packs its tokens once per call). Every out[t][r] is computed exactly as
+     * {@link #matmul} computes it, whichever thread takes its row.
      */
     public void matmulAll(Product... products) {
         int group = Matrix.GROUP;
@@ -107,8 +114,8 @@ public final class Kernels {
                 }
             }
         };
-        if (workPerGroup <= (long) group * MAT_VEC_WORK_PER_ROW) {
-            // mat-vec sized: claimed in pieces, so that a thread slowed by its core's neighbours takes fewer
+        if (workPerGroup <= (long) group * MAT_VEC_WORK_PER_ROW && work >= MIN_CLAIMED_WORK) {
+            // a long mat-vec region: claimed in pieces, so that a thread slowed by its core's neighbours takes fewer
             int grain = Math.max(Math.max(2, minGroups), groups / (parallel.threads() * CLAIMS_PER_THREAD));
             parallel.forRangeClaimed(groups, grain, split);
         } else {

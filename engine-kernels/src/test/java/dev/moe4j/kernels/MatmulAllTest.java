@@ -41,6 +41,29 @@ class MatmulAllTest {
     }
 
     @Test
+    void aLongDecodeRegionIsClaimedInPiecesWithTheSameResults() {
+        // 16 one-token products of 16.8 M multiply-adds in all: a region long enough to be claimed in pieces
+        Random random = new Random(8);
+        for (int threads : new int[] {2, 3}) {
+            Kernels kernels = new Kernels(new VectorKernels(0), new Parallel(threads));
+            Kernels.Product[] products = new Kernels.Product[16];
+            float[][] expected = new float[products.length][];
+            for (int i = 0; i < products.length; i++) {
+                DType type = i % 2 == 0 ? DType.Q4_0 : DType.Q8_0;
+                Matrix w = TestMatrices.random(random, type, 514 + i, 2048).interleaved();
+                float[] x = floats(random, w.cols());
+                expected[i] = new float[w.rows()];
+                kernels.provider().matmul(expected[i], w, x, 1, 0, w.rows());
+                products[i] = new Kernels.Product(new float[w.rows()], w, x, 1);
+            }
+            kernels.matmulAll(products);
+            for (int i = 0; i < products.length; i++) {
+                assertArrayEquals(expected[i], products[i].out(), "product " + i + ", threads " + threads);
+            }
+        }
+    }
+
+    @Test
     void rejectsBadShapesByName() {
         Random random = new Random(5);
         Matrix w = TestMatrices.random(random, DType.Q8_0, 8, 64);
