@@ -12,9 +12,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * thread runs the first chunk itself and spins for the rest. {@link #forRange} gives each thread one contiguous chunk;
  * {@link #forRangeClaimed} lets the threads claim small pieces until none are left, for loops where a thread that
  * runs slow (a cloud VM's core shared with a neighbour) would otherwise hold the others at the end. One loop runs at
- * a time; a loop started while another
- * runs (from a second thread, or nested inside a chunk) runs on its caller's thread alone. Threads are daemons: an
- * embedding application never has to shut the pool down.
+ * a time; a loop started while another runs (from a second thread, or nested inside a chunk) runs on its caller's
+ * thread alone. Threads are daemons: an embedding application never has to shut the pool down.
  */
 public final class Parallel {
 
@@ -164,8 +163,12 @@ public final class Parallel {
     }
 
     private void claim(RangeTask task, int n, int grain) {
-        for (int start; (start = next.getAndAdd(grain)) < n; ) {
-            task.run(start, Math.min(n, start + grain));
+        // compare-and-set, not add: the counter never passes n, so it cannot overflow near Integer.MAX_VALUE
+        for (int start; (start = next.get()) < n; ) {
+            int end = start + Math.min(grain, n - start);
+            if (next.compareAndSet(start, end)) {
+                task.run(start, end);
+            }
         }
     }
 

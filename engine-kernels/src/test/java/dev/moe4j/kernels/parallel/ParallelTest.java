@@ -101,6 +101,14 @@ class ParallelTest {
             }
         }
         assertThrows(IllegalArgumentException.class, () -> new Parallel(2).forRangeClaimed(10, 0, (s, e) -> { }));
+        // near the top of the int range: pieces stay inside [0, n)
+        int n = Integer.MAX_VALUE - 3;
+        java.util.concurrent.atomic.AtomicLong covered = new java.util.concurrent.atomic.AtomicLong();
+        new Parallel(3).forRangeClaimed(n, 1 << 29, (start, end) -> {
+            assertTrue(0 <= start && start < end && end <= n, start + ".." + end);
+            covered.addAndGet(end - start);
+        });
+        assertEquals(n, covered.get());
     }
 
     @Test
