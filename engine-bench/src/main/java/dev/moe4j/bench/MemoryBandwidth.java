@@ -17,6 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
 public final class MemoryBandwidth {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static volatile float sink;
+    private static final long WARM_UP_NANOS = 300_000_000L;
 
     private MemoryBandwidth() {}
 
@@ -73,8 +74,6 @@ public final class MemoryBandwidth {
         }
         sink = total;
     }
-
-    private static final long WARM_UP_NANOS = 300_000_000L;
 
     private static float sum(MemorySegment buf, long from, long to) {
         // four independent accumulators keep several loads in flight

@@ -12,12 +12,13 @@ public final class Kernels {
 
     /** Below this many multiply-adds per chunk a hand-off to another thread costs more than it saves. */
     private static final int MIN_WORK_PER_CHUNK = 1 << 15;
-    /** Products of at most this many multiply-adds per row (decode: one token, up to 8192 columns) are claimed. */
+    /** Mat-vec sized products: at most this many multiply-adds per row (one token, up to 8192 columns). */
     private static final int MAT_VEC_WORK_PER_ROW = 8192;
     /**
-     * ... and of at least this many in all (about half a millisecond on one core): a hiccup of one thread costs a
-     * short region its length whatever the split, and claiming the short regions too cost the 0.6B-shape decode,
-     * whose products are all short but the head, about 5 % (5 of 7 A/B pairs slower).
+     * A region of mat-vec sized products is claimed in pieces when it holds at least this many multiply-adds (about
+     * half a millisecond on one core). A hiccup of one thread costs a short region its length whatever the split,
+     * and claiming the short regions too cost the 0.6B-shape decode, whose products are all short but the head,
+     * about 5 % (5 of 7 A/B pairs slower).
      */
     private static final long MIN_CLAIMED_WORK = 16L << 20;
     /** Claims per thread in such a region. */
@@ -119,7 +120,7 @@ public final class Kernels {
             int grain = Math.max(Math.max(2, minGroups), groups / (parallel.threads() * CLAIMS_PER_THREAD));
             parallel.forRangeClaimed(groups, grain, split);
         } else {
-            // prefill: one contiguous chunk per thread, since each call packs its tokens once
+            // one contiguous chunk per thread: a short region, or a prefill (each call packs its tokens once)
             parallel.forRange(groups, minGroups, split);
         }
     }

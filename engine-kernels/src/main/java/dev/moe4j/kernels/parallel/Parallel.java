@@ -38,7 +38,7 @@ public final class Parallel {
     private RangeTask task;
     private int size;
     private int chunks;
-    // dynamic loops: the next index to claim, and how many indices a claim takes (0: static chunks)
+    // claimed loops: the next index to claim, and how many indices a claim takes (0: static chunks; every loop sets it)
     private final AtomicInteger next = new AtomicInteger();
     private int grain;
 
@@ -89,32 +89,11 @@ public final class Parallel {
             return;
         }
         int chunks = Math.min(threads, Math.max(1, n / Math.max(1, minChunk)));
-        if (chunks == 1 || Thread.currentThread() instanceof Worker || running.isHeldByCurrentThread()
-                || !running.tryLock()) {
+        if (chunks == 1 || !enter()) {
             task.run(0, n);
             return;
         }
-        try {
-            this.task = task;
-            this.size = n;
-            this.chunks = chunks;
-            failure.set(null);
-            remaining.set(workers.length);
-            epoch.incrementAndGet();
-            for (Worker w : workers) {
-                if (w.parked) {
-                    LockSupport.unpark(w);
-                }
-            }
-            try {
-                task.run(0, bound(n, 0, chunks));
-            } catch (Throwable t) {
-                failure.compareAndSet(null, t);
-            }
-            awaitWorkers();
-        } finally {
-            running.unlock();
-        }
+        runEntered(task, n, chunks, 0);
     }
 
     /**
@@ -131,15 +110,27 @@ public final class Parallel {
         if (grain < 1) {
             throw new IllegalArgumentException("grain must be >= 1, was " + grain);
         }
-        if (n <= grain || threads == 1 || Thread.currentThread() instanceof Worker || running.isHeldByCurrentThread()
-                || !running.tryLock()) {
+        if (n <= grain || threads == 1 || !enter()) {
             task.run(0, n);
             return;
         }
+        runEntered(task, n, threads, grain);
+    }
+
+    /** Takes the pool for one loop, unless this thread is a worker, already runs a loop, or another loop runs. */
+    private boolean enter() {
+        return !(Thread.currentThread() instanceof Worker) && !running.isHeldByCurrentThread() && running.tryLock();
+    }
+
+    /**
+     * One loop on the pool taken by {@link #enter}: {@code chunks} static chunks (grain 0), or pieces of
+     * {@code grain} claimed by every thread; the caller takes its share, waits for the workers, rethrows.
+     */
+    private void runEntered(RangeTask task, int n, int chunks, int grain) {
         try {
             this.task = task;
             this.size = n;
-            this.chunks = threads;
+            this.chunks = chunks;
             this.grain = grain;
             next.set(0);
             failure.set(null);
@@ -151,13 +142,31 @@ public final class Parallel {
                 }
             }
             try {
-                claim(task, n, grain);
+                if (grain > 0) {
+                    claim(task, n, grain);
+                } else {
+                    task.run(0, bound(n, 0, chunks));
+                }
             } catch (Throwable t) {
                 failure.compareAndSet(null, t);
             }
-            awaitWorkers();
+            for (int spins = 0; remaining.get() != 0; spins++) {
+                if (spins < 2_000) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield(); // more threads than cores: let the workers run
+                }
+            }
+            this.task = null;
+            Throwable t = failure.get();
+            if (t instanceof RuntimeException re) {
+                throw re;
+            } else if (t instanceof Error err) {
+                throw err;
+            } else if (t != null) {
+                throw new IllegalStateException("parallel task failed", t);
+            }
         } finally {
-            this.grain = 0;
             running.unlock();
         }
     }
@@ -169,25 +178,6 @@ public final class Parallel {
             if (next.compareAndSet(start, end)) {
                 task.run(start, end);
             }
-        }
-    }
-
-    private void awaitWorkers() {
-        for (int spins = 0; remaining.get() != 0; spins++) {
-            if (spins < 2_000) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield(); // more threads than cores: let the workers run
-            }
-        }
-        this.task = null;
-        Throwable t = failure.get();
-        if (t instanceof RuntimeException re) {
-            throw re;
-        } else if (t instanceof Error err) {
-            throw err;
-        } else if (t != null) {
-            throw new IllegalStateException("parallel task failed", t);
         }
     }
 
