@@ -7,6 +7,7 @@ import dev.moe4j.format.gguf.GgufQuantizer;
 import dev.moe4j.kernels.DType;
 import dev.moe4j.kernels.Kernels;
 import dev.moe4j.model.Batch;
+import dev.moe4j.model.GgufTensorSource;
 import dev.moe4j.model.Model;
 import dev.moe4j.model.Scratch;
 import java.io.BufferedOutputStream;
@@ -54,6 +55,9 @@ public final class Main {
             common options:
               --model PATH      a Qwen3 / Qwen3-MoE GGUF file; without it, the bundled demo model (random weights)
               --threads N       worker threads (default: all cores)
+              --rounded-activations
+                                Q4_0 decode rounds activations to 9 bits per block of 32 (llama.cpp rounds to 8):
+                                faster, not the bits of the default F32 path (see docs/performance.md)
             """;
 
     private final java.io.InputStream in;
@@ -75,6 +79,27 @@ public final class Main {
     }
 
     int run(String[] argv) {
+        java.util.List<String> rest = new java.util.ArrayList<>(java.util.Arrays.asList(argv));
+        if (!rest.remove("--" + ROUNDED_ACTIVATIONS)) {
+            return runCommand(argv);
+        }
+        String before = System.getProperty(GgufTensorSource.ROUNDED_ACTIVATIONS_PROPERTY);
+        System.setProperty(GgufTensorSource.ROUNDED_ACTIVATIONS_PROPERTY, "true");
+        try {
+            return runCommand(rest.toArray(String[]::new));
+        } finally {
+            if (before == null) {
+                System.clearProperty(GgufTensorSource.ROUNDED_ACTIVATIONS_PROPERTY);
+            } else {
+                System.setProperty(GgufTensorSource.ROUNDED_ACTIVATIONS_PROPERTY, before);
+            }
+        }
+    }
+
+    /** The option that switches Q4_0 decode to rounded activations, for whichever command loads a model. */
+    static final String ROUNDED_ACTIVATIONS = "rounded-activations";
+
+    private int runCommand(String[] argv) {
         if (argv.length == 0 || argv[0].equals("help") || argv[0].equals("--help") || argv[0].equals("-h")) {
             out.print(USAGE);
             return argv.length == 0 ? 2 : 0;

@@ -77,6 +77,23 @@ class CliTest {
     }
 
     @Test
+    void roundedActivationsOptionGeneratesAndStaysWithItsCommand() throws Exception {
+        JsonNode ref = ref("qwen3-dense-tiny.q4_0");
+        String prompt = ids(ref.get("prompt_tokens"), ",");
+        Result r = run("generate", "--model", MODELS.resolve("qwen3-dense-tiny.q4_0.gguf").toString(),
+                "--tokens", prompt, "-n", "8", "--greedy", "--rounded-activations");
+        assertEquals(0, r.code(), r.err());
+        String[] generated = r.out().trim().split(" ");
+        assertEquals(8, generated.length, r.out());
+        for (String id : generated) {
+            int token = Integer.parseInt(id);
+            assertTrue(token >= 0 && token < ref.get("n_vocab").asInt(), "token " + token);
+        }
+        // the option sets the loader's switch for its own command only
+        assertEquals(null, System.getProperty(dev.moe4j.model.GgufTensorSource.ROUNDED_ACTIVATIONS_PROPERTY));
+    }
+
+    @Test
     void tokenizeJsonlMatchesReferenceIdsAndDetokenizeInverts() throws Exception {
         Path vocab = Path.of("../engine-core/src/test/resources/fixtures/tokenizer/ggml-vocab-qwen3.gguf");
         ObjectMapper json = new ObjectMapper();

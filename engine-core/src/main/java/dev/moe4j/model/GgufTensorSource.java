@@ -16,13 +16,38 @@ public final class GgufTensorSource implements TensorSource {
      * System property: {@code false} keeps Q8_0/Q4_0/Q4_K/Q6_K matrices in the mapped file instead of repacking them.
      */
     public static final String REPACK_PROPERTY = "moe4j.repack";
+    /**
+     * System property: {@code true} gives Q4_0 matrices their rounded-activation form
+     * ({@link Matrix#withRoundedActivations()}): decode rounds activations per block of 32, as llama.cpp does, and
+     * runs faster, not with the F32 path's bits.
+     */
+    public static final String ROUNDED_ACTIVATIONS_PROPERTY = "moe4j.roundedActivations";
 
     private final GgufFile file;
     private final boolean repack;
+    private final boolean roundedActivations;
 
-    /** Repacks Q8_0/Q4_0/Q4_K/Q6_K matrices unless {@value #REPACK_PROPERTY} is {@code false}. */
+    /**
+     * Repacks Q8_0/Q4_0/Q4_K/Q6_K matrices unless {@value #REPACK_PROPERTY} is {@code false}; rounded activations for
+     * Q4_0 if {@value #ROUNDED_ACTIVATIONS_PROPERTY} is {@code true}.
+     */
     public GgufTensorSource(GgufFile file) {
-        this(file, !"false".equalsIgnoreCase(System.getProperty(REPACK_PROPERTY)));
+        this(file, repackByDefault(), roundedActivationsByDefault());
+    }
+
+    /** Whether to repack: unless {@value #REPACK_PROPERTY} is {@code false}. */
+    public static boolean repackByDefault() {
+        return !"false".equalsIgnoreCase(System.getProperty(REPACK_PROPERTY));
+    }
+
+    /** Whether Q4_0 gets rounded activations: if {@value #ROUNDED_ACTIVATIONS_PROPERTY} is {@code true}. */
+    public static boolean roundedActivationsByDefault() {
+        return "true".equalsIgnoreCase(System.getProperty(ROUNDED_ACTIVATIONS_PROPERTY));
+    }
+
+    /** See {@link #GgufTensorSource(GgufFile, boolean, boolean)}, with F32 activations. */
+    public GgufTensorSource(GgufFile file, boolean repack) {
+        this(file, repack, false);
     }
 
     /**
@@ -30,10 +55,15 @@ public final class GgufTensorSource implements TensorSource {
      *     several times faster ({@link Matrix#interleaved()}, with Q8_0 / Q4_0 block scales widened to floats beside
      *     them); this takes resident memory for the copies (file size, plus 4 bytes per 32 weights for Q8_0 and Q4_0),
      *     so a model larger than RAM should be loaded without it and run from the mapped file.
+     * @param roundedActivations give Q4_0 matrices their {@linkplain Matrix#withRoundedActivations() rounded-activation
+     *     form} instead of the interleaved copy (same resident memory, about): one-token products round activations
+     *     per block of 32 as llama.cpp does and run faster; products with several tokens widen the mapped
+     *     file's blocks, with F32 activations
      */
-    public GgufTensorSource(GgufFile file, boolean repack) {
+    public GgufTensorSource(GgufFile file, boolean repack, boolean roundedActivations) {
         this.file = file;
         this.repack = repack;
+        this.roundedActivations = roundedActivations;
     }
 
     @Override
@@ -88,9 +118,13 @@ public final class GgufTensorSource implements TensorSource {
 
     /**
      * Q8_0, Q4_0, Q4_K and Q6_K matrices are copied at load into the interleaved layout their mat-vecs stream fastest
-     * ({@link Matrix#interleaved()}) unless repacking is off; other types are used in place, from the mapped file.
+     * ({@link Matrix#interleaved()}) unless repacking is off, Q4_0 given its rounded-activation form instead if asked;
+     * other types are used in place, from the mapped file.
      */
     private Matrix forKernels(Matrix m) {
+        if (roundedActivations && m.type() == DType.Q4_0) {
+            return m.withRoundedActivations();
+        }
         return repack && Matrix.interleavable(m.type()) ? m.interleaved() : m;
     }
 }

@@ -76,7 +76,8 @@ public final class Kernels {
 
     /**
      * Independent products in one parallel region: the rows of all of them, in groups of {@link Matrix#GROUP}
-     * (which interleaved storage keeps together), are split across the pool together. A decode step's q, k and v,
+     * (which interleaved storage keeps together; {@link Q4_0Rounded#ROWS} for a one-token product with rounded
+     * activations), are split across the pool together. A decode step's q, k and v,
      * or its experts, are small matrices; one hand-off for all of them instead of one each keeps both threads
      * streaming. A long region of mat-vec sized products (a MoE step's experts, an output head) is claimed in
      * pieces ({@link Parallel#forRangeClaimed}, about eight a thread); other regions give each thread one contiguous
@@ -84,9 +85,10 @@ public final class Kernels {
      * {@link #matmul} computes it, whichever thread takes its row.
      */
     public void matmulAll(Product... products) {
-        int group = Matrix.GROUP;
         int[] firstGroup = new int[products.length + 1];
+        int[] groupRows = new int[products.length];
         long work = 0;
+        long totalRows = 0;
         for (int i = 0; i < products.length; i++) {
             Product p = products[i];
             if (p.nTokens() <= 0) {
@@ -94,8 +96,10 @@ public final class Kernels {
             }
             checkLength("x", p.x(), (long) p.nTokens() * p.w().cols(), p.w());
             checkLength("out", p.out(), (long) p.nTokens() * p.w().rows(), p.w());
-            firstGroup[i + 1] = Math.addExact(firstGroup[i], (p.w().rows() + group - 1) / group);
+            groupRows[i] = p.nTokens() == 1 && p.w().rounded() != null ? Q4_0Rounded.ROWS : Matrix.GROUP;
+            firstGroup[i + 1] = Math.addExact(firstGroup[i], (p.w().rows() + groupRows[i] - 1) / groupRows[i]);
             work += (long) p.w().cols() * p.nTokens() * p.w().rows();
+            totalRows += p.w().rows();
         }
         int groups = firstGroup[products.length];
         if (groups == 0) {
@@ -110,12 +114,13 @@ public final class Kernels {
                 if (from < to) {
                     Product p = products[i];
                     int rows = p.w().rows();
+                    int group = groupRows[i];
                     provider.matmul(p.out(), p.w(), p.x(), p.nTokens(), (from - firstGroup[i]) * group,
                             Math.min((to - firstGroup[i]) * group, rows));
                 }
             }
         };
-        if (workPerGroup <= (long) group * MAT_VEC_WORK_PER_ROW && work >= MIN_CLAIMED_WORK) {
+        if (work / totalRows <= MAT_VEC_WORK_PER_ROW && work >= MIN_CLAIMED_WORK) {
             // a long mat-vec region: claimed in pieces, so that a thread slowed by its core's neighbours takes fewer
             int grain = Math.max(Math.max(2, minGroups), groups / (parallel.threads() * CLAIMS_PER_THREAD));
             parallel.forRangeClaimed(groups, grain, split);

@@ -154,6 +154,10 @@ public final class ScalarKernels implements KernelProvider {
 
     @Override
     public void matmul(float[] out, Matrix w, float[] x, int nTokens, int rowStart, int rowEnd) {
+        if (nTokens == 1 && w.rounded() != null) {
+            Q4_0Rounded.matvecScalar(out, w, x, rowStart, rowEnd);
+            return;
+        }
         int cols = w.cols();
         int rows = w.rows();
         float[] row = new float[cols];

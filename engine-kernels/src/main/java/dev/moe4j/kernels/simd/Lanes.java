@@ -32,6 +32,12 @@ abstract sealed class Lanes permits Lanes.Bits128, Lanes.Bits256, Lanes.Bits512 
      */
     abstract VectorSpecies<Byte> bytes();
 
+    /** Shorts, one register wide (twice the lanes of {@link #floats()}). */
+    abstract VectorSpecies<Short> registerShorts();
+
+    /** Bytes with as many lanes as {@link #registerShorts()}: half a register, widened to one of shorts. */
+    abstract VectorSpecies<Byte> registerShortBytes();
+
     /**
      * The sum of the n = {@code floats().length()} floats at {@code a[offset]} in one fixed order: as lanes, i + n/2
      * is added to i, then i + n/4 to i, and so on down to lane 0. {@code reduceLanes(ADD)} leaves its order to the
@@ -61,6 +67,16 @@ abstract sealed class Lanes permits Lanes.Bits128, Lanes.Bits256, Lanes.Bits512 
         @Override
         VectorSpecies<Float> floats() {
             return FloatVector.SPECIES_128;
+        }
+
+        @Override
+        VectorSpecies<Short> registerShorts() {
+            return ShortVector.SPECIES_128;
+        }
+
+        @Override
+        VectorSpecies<Byte> registerShortBytes() {
+            return ByteVector.SPECIES_64;
         }
 
         @Override
@@ -95,6 +111,16 @@ abstract sealed class Lanes permits Lanes.Bits128, Lanes.Bits256, Lanes.Bits512 
         @Override
         VectorSpecies<Float> floats() {
             return FloatVector.SPECIES_256;
+        }
+
+        @Override
+        VectorSpecies<Short> registerShorts() {
+            return ShortVector.SPECIES_256;
+        }
+
+        @Override
+        VectorSpecies<Byte> registerShortBytes() {
+            return ByteVector.SPECIES_128;
         }
 
         @Override
@@ -196,6 +222,16 @@ abstract sealed class Lanes permits Lanes.Bits128, Lanes.Bits256, Lanes.Bits512 
         @Override
         VectorSpecies<Float> floats() {
             return FloatVector.SPECIES_512;
+        }
+
+        @Override
+        VectorSpecies<Short> registerShorts() {
+            return ShortVector.SPECIES_512;
+        }
+
+        @Override
+        VectorSpecies<Byte> registerShortBytes() {
+            return ByteVector.SPECIES_256;
         }
 
         @Override

@@ -96,6 +96,10 @@ public final class VectorKernels implements KernelProvider {
             TileMatmul.matmul(lanes, out, w, x, nTokens, rowStart, rowEnd);
             return;
         }
+        if (w.rounded() != null) {
+            Q4_0RoundedRows.matvec(lanes, out, w, x, rowStart, rowEnd);
+            return;
+        }
         switch (w.type()) {
             case F32 -> F32Rows.matvec(lanes, out, w, x, rowStart, rowEnd);
             case F16 -> F16Rows.matvec(lanes, out, w, x, rowStart, rowEnd);

@@ -1,0 +1,74 @@
+package dev.moe4j.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.moe4j.cache.KvCache;
+import dev.moe4j.cache.Sequence;
+import dev.moe4j.kernels.Kernels;
+import dev.moe4j.testutil.Fixtures;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The opt-in rounded-activation path of the Q4_0 fixtures, run one token at a time (it serves one-token products):
+ * the logits at every position, against llama.cpp's exact-weights reference, have a normalised mean squared error
+ * no larger than llama.cpp's own on the same file ({@code llama_cpp_own_vs_exact_nmse}, its Q8_0-rounded
+ * activations); and the path is really taken (its logits differ from the F32 path's).
+ */
+class RoundedActivationsFixtureTest {
+
+    static List<Fixtures.Ref> q4_0Fixtures() {
+        return Fixtures.refs().stream().filter(r -> r.weights().equals("Q4_0")).toList();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("q4_0Fixtures")
+    void stepwiseLogitsAreAsCloseToTheExactOnesAsLlamaCppIs(Fixtures.Ref ref) throws Exception {
+        double limit = ref.json().get("llama_cpp_own_vs_exact_nmse").asDouble();
+        float[] exact = ref.expectedLogits();
+        float[] rounded = stepwise(Model.loadGguf(ref.gguf(), Kernels.get(), true), ref.tokens());
+        float[] f32 = stepwise(Model.loadGguf(ref.gguf(), Kernels.get(), false), ref.tokens());
+        double nmse = nmse(rounded, exact);
+        System.out.printf("fixture %-26s rounded activations: NMSE %.3g (llama.cpp's own %.3g), F32 path %.3g%n",
+                ref.stem(), nmse, limit, nmse(f32, exact));
+        assertTrue(nmse <= limit, ref.stem() + ": NMSE " + nmse + " > llama.cpp's own " + limit);
+        assertTrue(nmse(f32, exact) < 1e-9, ref.stem() + ": the F32 path stays exact");
+        assertTrue(nmse > 1e-9, ref.stem() + ": rounded activations must change the logits (path not taken?)");
+    }
+
+    /** Logits at every position, each token its own forward pass over the KV cache. */
+    private static float[] stepwise(Model model, int[] tokens) {
+        try (model) {
+            int vocab = model.config().vocabSize();
+            float[] all = new float[tokens.length * vocab];
+            KvCache cache = model.newKvCache(Math.max(256, tokens.length), KvCache.DEFAULT_BLOCK_SIZE, 1);
+            Scratch scratch = new Scratch(model.config());
+            try (Sequence seq = cache.newSequence()) {
+                for (int i = 0; i < tokens.length; i++) {
+                    float[] logits = model.forward(Batch.of(seq, new int[] {tokens[i]}, false), scratch);
+                    assertNotNull(logits);
+                    assertEquals(vocab, logits.length);
+                    System.arraycopy(logits, 0, all, i * vocab, vocab);
+                }
+            }
+            return all;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Σ (a − b)² / Σ b². */
+    private static double nmse(float[] a, float[] b) {
+        assertEquals(b.length, a.length);
+        double err = 0;
+        double ref = 0;
+        for (int i = 0; i < a.length; i++) {
+            err += (a[i] - (double) b[i]) * (a[i] - (double) b[i]);
+            ref += (double) b[i] * b[i];
+        }
+        return err / ref;
+    }
+}

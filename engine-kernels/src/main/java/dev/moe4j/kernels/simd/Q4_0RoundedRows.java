@@ -1,0 +1,142 @@
+package dev.moe4j.kernels.simd;
+
+import static dev.moe4j.kernels.simd.Storage.LE;
+
+import dev.moe4j.kernels.Matrix;
+import dev.moe4j.kernels.Q4_0Rounded;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The one-token Q4_0 product with rounded activations ({@link Q4_0Rounded}, whose scalar specification this matches
+ * bit for bit): rows in 16-bit lanes, a register of them per pass (32 rows at 512 bits; narrower registers take a
+ * group of 32 in several passes). For each byte column j of a block one load gives the rows' weight j (low nibble,
+ * one {@code and}) and weight j + 16 minus 8 (sign-extended high nibble, one arithmetic shift), each multiplied by the
+ * broadcast activation and added in 16 bits, the low and high halves apart. The low half's sum wraps (up to 15·255
+ * a product) but its true value less the 8·Σq it owes lies within ±32640, so the wrap-around cancels; the high half
+ * never wraps. Then per block: both widened to ints and added, converted to float, one fma with the rows' scales times
+ * the activation's. About 7 instructions per 64 weights against the F32 kernel's 10 per 32: one core, 2048×1024
+ * matrices in L3, 31 → 54 Gweights/s.
+ */
+final class Q4_0RoundedRows {
+
+    private static final int BLOCK = 32;
+    private static final int HALF = 16;
+    private static final int GROUP_BYTES = HALF * Q4_0Rounded.ROWS;
+    private static final int GROUP_SCALE_BYTES = Q4_0Rounded.ROWS * Float.BYTES;
+    /** 1.5·2^23: x + MAGIC − MAGIC rounds x to the nearest integer, ties to even, for |x| < 2^22 (Math.rint). */
+    private static final float MAGIC = 12582912f;
+
+    /** Per-thread rounded activations, grown to the widest product seen. */
+    private static final class Scratch {
+        short[] q = new short[0];
+        float[] dx = new float[0];
+        short[] corrections = new short[0];
+        final float[] sums = new float[Q4_0Rounded.ROWS];
+
+        void ensure(int cols) {
+            if (q.length < cols) {
+                q = new short[cols];
+                dx = new float[cols / BLOCK];
+                corrections = new short[cols / BLOCK];
+            }
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private Q4_0RoundedRows() {}
+
+    /**
+     * {@link Q4_0Rounded#quantizeActivations} with vectors: q, dx, and corrections[b] = 8·lowSums[b] as a (wrapping)
+     * short.
+     */
+    static void quantize(Lanes lanes, float[] x, int cols, short[] q, float[] dx, short[] corrections) {
+        VectorSpecies<Float> fs = lanes.floats();
+        VectorSpecies<Short> ss = lanes.shorts();
+        int n = fs.length();
+        for (int b = 0; b < cols / BLOCK; b++) {
+            int o = b * BLOCK;
+            FloatVector m = FloatVector.fromArray(fs, x, o).abs();
+            for (int i = n; i < BLOCK; i += n) {
+                m = m.max(FloatVector.fromArray(fs, x, o + i).abs());
+            }
+            float d = m.reduceLanes(VectorOperators.MAX) / Q4_0Rounded.STEPS;
+            float id = d != 0f ? 1f / d : 0f;
+            float low = 0f;
+            for (int i = 0; i < BLOCK; i += n) {
+                FloatVector r = FloatVector.fromArray(fs, x, o + i).mul(id).add(MAGIC).sub(MAGIC);
+                r.convertShape(VectorOperators.F2S, ss, 0).reinterpretAsShorts().intoArray(q, o + i);
+                if (i < HALF) {
+                    low += r.reduceLanes(VectorOperators.ADD); // whole numbers below 2^11: exact in any order
+                }
+            }
+            dx[b] = d;
+            corrections[b] = (short) (8 * (int) low);
+        }
+    }
+
+    /** out[r] = w[r]·x for r in [rowStart, rowEnd), as {@link Q4_0Rounded} specifies; w has that form. */
+    static void matvec(Lanes lanes, float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
+        Q4_0Rounded form = w.rounded();
+        int cols = w.cols();
+        int blocks = cols / BLOCK;
+        Scratch scratch = SCRATCH.get();
+        scratch.ensure(cols);
+        short[] q = scratch.q;
+        float[] dx = scratch.dx;
+        short[] corrections = scratch.corrections;
+        float[] sums = scratch.sums;
+        quantize(lanes, x, cols, q, dx, corrections);
+
+        VectorSpecies<Short> ss = lanes.registerShorts();
+        VectorSpecies<Byte> bs = lanes.registerShortBytes();
+        VectorSpecies<Integer> is = lanes.ints();
+        VectorSpecies<Float> fs = lanes.floats();
+        int width = ss.length();
+        int n = fs.length();
+        MemorySegment nibbles = form.nibbles();
+        MemorySegment scales = form.scales();
+        for (int g = rowStart / Q4_0Rounded.ROWS; g <= (rowEnd - 1) / Q4_0Rounded.ROWS; g++) {
+            for (int h = 0; h < Q4_0Rounded.ROWS; h += width) {
+                long at = (long) g * blocks * GROUP_BYTES + h;
+                long scaleAt = (long) g * blocks * GROUP_SCALE_BYTES + (long) h * Float.BYTES;
+                FloatVector acc0 = FloatVector.zero(fs);
+                FloatVector acc1 = acc0;
+                for (int b = 0; b < blocks; b++) {
+                    int k = b * BLOCK;
+                    ShortVector low = ShortVector.zero(ss);
+                    ShortVector high = low;
+                    for (int j = 0; j < HALF; j++) {
+                        ShortVector v = (ShortVector) ByteVector.fromMemorySegment(bs, nibbles,
+                                at + (long) j * Q4_0Rounded.ROWS, LE).convertShape(VectorOperators.B2S, ss, 0);
+                        low = low.add(v.and((short) 15).mul(q[k + j]));
+                        high = high.add(v.lanewise(VectorOperators.ASHR, 4).mul(q[k + HALF + j]));
+                    }
+                    low = low.sub(corrections[b]);
+                    FloatVector s0 = ((IntVector) low.convertShape(VectorOperators.S2I, is, 0))
+                            .add((IntVector) high.convertShape(VectorOperators.S2I, is, 0))
+                            .convert(VectorOperators.I2F, 0).reinterpretAsFloats();
+                    FloatVector s1 = ((IntVector) low.convertShape(VectorOperators.S2I, is, 1))
+                            .add((IntVector) high.convertShape(VectorOperators.S2I, is, 1))
+                            .convert(VectorOperators.I2F, 0).reinterpretAsFloats();
+                    acc0 = s0.fma(FloatVector.fromMemorySegment(fs, scales, scaleAt, LE).mul(dx[b]), acc0);
+                    acc1 = s1.fma(FloatVector.fromMemorySegment(fs, scales, scaleAt + (long) n * Float.BYTES, LE)
+                            .mul(dx[b]), acc1);
+                    at += GROUP_BYTES;
+                    scaleAt += GROUP_SCALE_BYTES;
+                }
+                acc0.intoArray(sums, h);
+                acc1.intoArray(sums, h + n);
+            }
+            int first = Math.max(rowStart, g * Q4_0Rounded.ROWS);
+            int end = Math.min(rowEnd, (g + 1) * Q4_0Rounded.ROWS);
+            System.arraycopy(sums, first - g * Q4_0Rounded.ROWS, out, first, end - first);
+        }
+    }
+}
