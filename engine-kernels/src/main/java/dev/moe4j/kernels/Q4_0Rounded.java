@@ -24,10 +24,12 @@ import java.util.stream.IntStream;
  * lane. For group g, block b, byte j ∈ [0, 16) of the Q4_0 block: 32 bytes, lane l holding byte j of row
  * 32g + l with its high nibble xor 8, so that the sign-extended byte shifted right by 4 is {@code q − 8} of weight
  * j + 16, while its low nibble is weight j's {@code q} (the −8 is taken off once per block as 8·Σ q_x). Then the 32
- * scales of the group's block b as floats (f16 widened exactly). A last group of fewer rows is padded with zero bytes
- * and zero scales. The matrix's own blocks stay where they are: products with several tokens (prefill) widen them to
- * F32 as before, from the mapped file, so the resident copy is this form only (0.625 bytes per weight, against 0.6875
- * for the interleaved copy it replaces).
+ * rows' f16 scales d of block b: 576 bytes per group and block, one stream per group, 0.5625 bytes a weight like the
+ * file (decode is bound by memory; float scales, 0.625 bytes a weight, measured slower). A last group of fewer rows
+ * is padded with zero bytes and zero scales. Scales must be finite (the kernel widens them with a shift and a
+ * multiply, exact for every finite half). The matrix's own blocks stay where they are: products with several
+ * tokens (prefill) widen them to F32 as before, from the mapped file, so the resident copy is this form only
+ * (against 0.6875 bytes a weight for the interleaved copy it replaces).
  *
  * <p>This class is the specification; {@link #matvecScalar} computes it from the matrix's original blocks, and the
  * vector kernel must give the same bits.
@@ -40,21 +42,21 @@ public final class Q4_0Rounded {
     public static final float STEPS = 255f;
     private static final int BLOCK = 32;
     private static final int HALF = 16;
-    private static final ValueLayout.OfFloat LE_FLOAT =
-            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Bytes of one group's block: 16 × 32 nibble bytes, then 32 f16 scales. */
+    public static final int GROUP_BLOCK_BYTES = HALF * ROWS + ROWS * 2;
+    /** Offset of the scales inside a group's block. */
+    public static final int SCALES_AT = HALF * ROWS;
     private static final ValueLayout.OfShort LE_SHORT =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final int rows;
     private final int cols;
-    private final MemorySegment nibbles; // [group][block][16][32] bytes
-    private final MemorySegment scales; // [group][block][32] floats
+    private final MemorySegment data; // [group][block] {[16][32] bytes, [32] f16}
 
-    private Q4_0Rounded(int rows, int cols, MemorySegment nibbles, MemorySegment scales) {
+    private Q4_0Rounded(int rows, int cols, MemorySegment data) {
         this.rows = rows;
         this.cols = cols;
-        this.nibbles = nibbles;
-        this.scales = scales;
+        this.data = data;
     }
 
     /** The form of a Q4_0 matrix in either layout, copied into native memory. */
@@ -65,8 +67,7 @@ public final class Q4_0Rounded {
         int blocks = w.blocksPerRow();
         int groups = (w.rows() + ROWS - 1) / ROWS;
         long groupBlocks = Math.multiplyExact((long) groups, blocks);
-        MemorySegment nibbles = WeightMemory.allocate(groupBlocks * HALF * ROWS);
-        MemorySegment scales = WeightMemory.allocate(groupBlocks * ROWS * Float.BYTES);
+        MemorySegment out = WeightMemory.allocate(groupBlocks * GROUP_BLOCK_BYTES);
         MemorySegment data = w.data();
         long rowBytes = w.rowBytes();
         // a group's rows, in either layout, are the same contiguous bytes: one bulk read per group
@@ -76,22 +77,25 @@ public final class Q4_0Rounded {
             byte[] from = new byte[Math.toIntExact(inGroup * rowBytes)];
             MemorySegment.copy(data, ValueLayout.JAVA_BYTE, first * rowBytes, from, 0, from.length);
             long base = first * rowBytes;
-            byte[] to = new byte[HALF * ROWS];
-            float[] d = new float[ROWS];
+            byte[] to = new byte[GROUP_BLOCK_BYTES];
             for (int b = 0; b < blocks; b++) {
                 for (int l = 0; l < inGroup; l++) {
                     int at = (int) (w.blockOffset(first + l, b) - base);
-                    d[l] = Float.float16ToFloat((short) ((from[at] & 0xFF) | (from[at + 1] << 8)));
+                    if ((from[at + 1] & 0x7C) == 0x7C) {
+                        throw new IllegalArgumentException(w.name() + ": row " + (first + l) + ", block " + b
+                                + " has a scale that is not finite");
+                    }
+                    to[SCALES_AT + 2 * l] = from[at];
+                    to[SCALES_AT + 2 * l + 1] = from[at + 1];
                     for (int j = 0; j < HALF; j++) {
                         to[j * ROWS + l] = (byte) (from[at + 2 + j] ^ 0x80);
                     }
                 }
                 long gb = (long) g * blocks + b;
-                MemorySegment.copy(to, 0, nibbles, ValueLayout.JAVA_BYTE, gb * HALF * ROWS, to.length);
-                MemorySegment.copy(d, 0, scales, LE_FLOAT, gb * ROWS * Float.BYTES, ROWS);
+                MemorySegment.copy(to, 0, out, ValueLayout.JAVA_BYTE, gb * GROUP_BLOCK_BYTES, to.length);
             }
         });
-        return new Q4_0Rounded(w.rows(), w.cols(), nibbles, scales);
+        return new Q4_0Rounded(w.rows(), w.cols(), out);
     }
 
     public int rows() {
@@ -102,14 +106,9 @@ public final class Q4_0Rounded {
         return cols;
     }
 
-    /** {@code [group][block][16][32]} bytes, see the class comment. */
-    public MemorySegment nibbles() {
-        return nibbles;
-    }
-
-    /** {@code [group][block][32]} floats, see the class comment. */
-    public MemorySegment scales() {
-        return scales;
+    /** {@code [group][block]} of {@link #GROUP_BLOCK_BYTES}, see the class comment. */
+    public MemorySegment data() {
+        return data;
     }
 
     /** Rows [from, from + count) as a form of their own (a view); {@code from} starts a group. */
@@ -122,8 +121,7 @@ public final class Q4_0Rounded {
         int blocks = cols / BLOCK;
         long first = (long) from / ROWS * blocks;
         long groups = (count + ROWS - 1) / ROWS;
-        return new Q4_0Rounded(count, cols, nibbles.asSlice(first * HALF * ROWS, groups * blocks * HALF * ROWS),
-                scales.asSlice(first * ROWS * Float.BYTES, groups * blocks * ROWS * Float.BYTES));
+        return new Q4_0Rounded(count, cols, data.asSlice(first * GROUP_BLOCK_BYTES, groups * blocks * GROUP_BLOCK_BYTES));
     }
 
     /**

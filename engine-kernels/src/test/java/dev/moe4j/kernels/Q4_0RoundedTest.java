@@ -143,6 +143,29 @@ class Q4_0RoundedTest {
         }
     }
 
+    /** The kernel widens f16 scales with a shift and a multiply: zeros, subnormals and the extremes must come out exact. */
+    @ParameterizedTest(name = "{0} bits")
+    @ValueSource(ints = {128, 256, 512})
+    void everyFiniteScaleIsWidenedExactly(int bits) {
+        short[] halves = {0x0000, (short) 0x8000, 0x0001, (short) 0x8001, 0x03FF, (short) 0x83FF, 0x0400, 0x3C00,
+            (short) 0xBC00, 0x7BFF, (short) 0xFBFF, 0x1234, (short) 0x9876};
+        Random random = new Random(bits + 7);
+        int rows = 45;
+        int cols = 96;
+        Matrix w = TestMatrices.random(random, DType.Q4_0, rows, cols);
+        for (long block = 0; block < (long) rows * cols / 32; block++) {
+            w.data().set(TestMatrices.LE_SHORT, block * 18, halves[(int) (block % halves.length)]);
+        }
+        Matrix rounded = w.withRoundedActivations();
+        // activations near 1 so that products with the largest scale (65504) stay finite
+        float[] x = floats(random, cols);
+        assertArrayEquals(product(ScalarKernels.INSTANCE, rounded, x, 0, rows),
+                product(new VectorKernels(bits), rounded, x, 0, rows));
+        w.data().set(TestMatrices.LE_SHORT, 18 * 5, (short) 0x7C00); // infinity
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, w::withRoundedActivations);
+        assertTrue(e.getMessage().contains("not finite"), e.getMessage());
+    }
+
     @Test
     void onlyQ4_0HasTheForm() {
         Matrix q8 = TestMatrices.random(new Random(1), DType.Q8_0, 4, 64);

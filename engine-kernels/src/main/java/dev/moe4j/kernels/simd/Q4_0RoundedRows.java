@@ -27,8 +27,9 @@ final class Q4_0RoundedRows {
 
     private static final int BLOCK = 32;
     private static final int HALF = 16;
-    private static final int GROUP_BYTES = HALF * Q4_0Rounded.ROWS;
-    private static final int GROUP_SCALE_BYTES = Q4_0Rounded.ROWS * Float.BYTES;
+    private static final int GROUP_BYTES = Q4_0Rounded.GROUP_BLOCK_BYTES;
+    /** 2^112: a half's bits moved to a float's places (exponent rebased by 112) times this is the half's value. */
+    private static final float REBIAS = 0x1p112f;
     /** 1.5·2^23: x + MAGIC − MAGIC rounds x to the nearest integer, ties to even, for |x| < 2^22 (Math.rint). */
     private static final float MAGIC = 12582912f;
 
@@ -37,7 +38,7 @@ final class Q4_0RoundedRows {
         short[] q = new short[0];
         float[] dx = new float[0];
         short[] corrections = new short[0];
-        final float[] sums = new float[Q4_0Rounded.ROWS];
+        final float[] sums = new float[2 * Q4_0Rounded.ROWS];
 
         void ensure(int cols) {
             if (q.length < cols) {
@@ -100,43 +101,93 @@ final class Q4_0RoundedRows {
         VectorSpecies<Float> fs = lanes.floats();
         int width = ss.length();
         int n = fs.length();
-        MemorySegment nibbles = form.nibbles();
-        MemorySegment scales = form.scales();
-        for (int g = rowStart / Q4_0Rounded.ROWS; g <= (rowEnd - 1) / Q4_0Rounded.ROWS; g++) {
+        MemorySegment nibbles = form.data();
+        int firstGroup = rowStart / Q4_0Rounded.ROWS;
+        int groups = (rowEnd - 1) / Q4_0Rounded.ROWS - firstGroup + 1;
+        int pairs = groups / 2;
+        // two groups a pass, from the two halves of the range: two streams from memory per core instead of one;
+        // an odd last group is computed twice in one pass
+        for (int i = 0; i < pairs + groups % 2; i++) {
+            int ga = i < pairs ? firstGroup + i : firstGroup + groups - 1;
+            int gb = i < pairs ? ga + pairs : ga;
             for (int h = 0; h < Q4_0Rounded.ROWS; h += width) {
-                long at = (long) g * blocks * GROUP_BYTES + h;
-                long scaleAt = (long) g * blocks * GROUP_SCALE_BYTES + (long) h * Float.BYTES;
-                FloatVector acc0 = FloatVector.zero(fs);
-                FloatVector acc1 = acc0;
+                long atA = (long) ga * blocks * GROUP_BYTES + h;
+                long atB = (long) gb * blocks * GROUP_BYTES + h;
+                long scaleA = atA - h + Q4_0Rounded.SCALES_AT + 2L * h;
+                long scaleB = atB - h + Q4_0Rounded.SCALES_AT + 2L * h;
+                FloatVector a0 = FloatVector.zero(fs);
+                FloatVector a1 = a0;
+                FloatVector b0 = a0;
+                FloatVector b1 = a0;
                 for (int b = 0; b < blocks; b++) {
                     int k = b * BLOCK;
-                    ShortVector low = ShortVector.zero(ss);
-                    ShortVector high = low;
+                    ShortVector lowA = ShortVector.zero(ss);
+                    ShortVector highA = lowA;
+                    ShortVector lowB = lowA;
+                    ShortVector highB = lowA;
                     for (int j = 0; j < HALF; j++) {
-                        ShortVector v = (ShortVector) ByteVector.fromMemorySegment(bs, nibbles,
-                                at + (long) j * Q4_0Rounded.ROWS, LE).convertShape(VectorOperators.B2S, ss, 0);
-                        low = low.add(v.and((short) 15).mul(q[k + j]));
-                        high = high.add(v.lanewise(VectorOperators.ASHR, 4).mul(q[k + HALF + j]));
+                        ShortVector va = (ShortVector) ByteVector.fromMemorySegment(bs, nibbles,
+                                atA + (long) j * Q4_0Rounded.ROWS, LE).convertShape(VectorOperators.B2S, ss, 0);
+                        ShortVector vb = (ShortVector) ByteVector.fromMemorySegment(bs, nibbles,
+                                atB + (long) j * Q4_0Rounded.ROWS, LE).convertShape(VectorOperators.B2S, ss, 0);
+                        short xl = q[k + j];
+                        short xh = q[k + HALF + j];
+                        lowA = lowA.add(va.and((short) 15).mul(xl));
+                        highA = highA.add(va.lanewise(VectorOperators.ASHR, 4).mul(xh));
+                        lowB = lowB.add(vb.and((short) 15).mul(xl));
+                        highB = highB.add(vb.lanewise(VectorOperators.ASHR, 4).mul(xh));
                     }
-                    low = low.sub(corrections[b]);
-                    FloatVector s0 = ((IntVector) low.convertShape(VectorOperators.S2I, is, 0))
-                            .add((IntVector) high.convertShape(VectorOperators.S2I, is, 0))
-                            .convert(VectorOperators.I2F, 0).reinterpretAsFloats();
-                    FloatVector s1 = ((IntVector) low.convertShape(VectorOperators.S2I, is, 1))
-                            .add((IntVector) high.convertShape(VectorOperators.S2I, is, 1))
-                            .convert(VectorOperators.I2F, 0).reinterpretAsFloats();
-                    acc0 = s0.fma(FloatVector.fromMemorySegment(fs, scales, scaleAt, LE).mul(dx[b]), acc0);
-                    acc1 = s1.fma(FloatVector.fromMemorySegment(fs, scales, scaleAt + (long) n * Float.BYTES, LE)
-                            .mul(dx[b]), acc1);
-                    at += GROUP_BYTES;
-                    scaleAt += GROUP_SCALE_BYTES;
+                    short correction = corrections[b];
+                    float d = dx[b];
+                    lowA = lowA.sub(correction);
+                    lowB = lowB.sub(correction);
+                    // the rows' f16 scales, widened exactly: sign and the 15 other bits shifted to a float's places
+                    // (the sign-extended copies above the exponent masked off), times 2^112
+                    ShortVector halvesA = ShortVector.fromMemorySegment(ss, nibbles, scaleA, LE);
+                    ShortVector halvesB = ShortVector.fromMemorySegment(ss, nibbles, scaleB, LE);
+                    a0 = ((IntVector) lowA.convertShape(VectorOperators.S2I, is, 0))
+                            .add((IntVector) highA.convertShape(VectorOperators.S2I, is, 0))
+                            .convert(VectorOperators.I2F, 0).reinterpretAsFloats()
+                            .fma(((IntVector) halvesA.convertShape(VectorOperators.S2I, is, 0))
+                                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
+                                    .mul(REBIAS).mul(d), a0);
+                    a1 = ((IntVector) lowA.convertShape(VectorOperators.S2I, is, 1))
+                            .add((IntVector) highA.convertShape(VectorOperators.S2I, is, 1))
+                            .convert(VectorOperators.I2F, 0).reinterpretAsFloats()
+                            .fma(((IntVector) halvesA.convertShape(VectorOperators.S2I, is, 1))
+                                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
+                                    .mul(REBIAS).mul(d), a1);
+                    b0 = ((IntVector) lowB.convertShape(VectorOperators.S2I, is, 0))
+                            .add((IntVector) highB.convertShape(VectorOperators.S2I, is, 0))
+                            .convert(VectorOperators.I2F, 0).reinterpretAsFloats()
+                            .fma(((IntVector) halvesB.convertShape(VectorOperators.S2I, is, 0))
+                                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
+                                    .mul(REBIAS).mul(d), b0);
+                    b1 = ((IntVector) lowB.convertShape(VectorOperators.S2I, is, 1))
+                            .add((IntVector) highB.convertShape(VectorOperators.S2I, is, 1))
+                            .convert(VectorOperators.I2F, 0).reinterpretAsFloats()
+                            .fma(((IntVector) halvesB.convertShape(VectorOperators.S2I, is, 1))
+                                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
+                                    .mul(REBIAS).mul(d), b1);
+                    atA += GROUP_BYTES;
+                    atB += GROUP_BYTES;
+                    scaleA += GROUP_BYTES;
+                    scaleB += GROUP_BYTES;
                 }
-                acc0.intoArray(sums, h);
-                acc1.intoArray(sums, h + n);
+                a0.intoArray(sums, h);
+                a1.intoArray(sums, h + n);
+                b0.intoArray(sums, Q4_0Rounded.ROWS + h);
+                b1.intoArray(sums, Q4_0Rounded.ROWS + h + n);
             }
-            int first = Math.max(rowStart, g * Q4_0Rounded.ROWS);
-            int end = Math.min(rowEnd, (g + 1) * Q4_0Rounded.ROWS);
-            System.arraycopy(sums, first - g * Q4_0Rounded.ROWS, out, first, end - first);
+            store(sums, 0, ga, out, rowStart, rowEnd);
+            store(sums, Q4_0Rounded.ROWS, gb, out, rowStart, rowEnd);
         }
+    }
+
+    /** The rows of group g inside [rowStart, rowEnd), from sums[from, from + 32). */
+    private static void store(float[] sums, int from, int g, float[] out, int rowStart, int rowEnd) {
+        int first = Math.max(rowStart, g * Q4_0Rounded.ROWS);
+        int end = Math.min(rowEnd, (g + 1) * Q4_0Rounded.ROWS);
+        System.arraycopy(sums, from + first - g * Q4_0Rounded.ROWS, out, first, end - first);
     }
 }
