@@ -79,7 +79,7 @@ final class BenchCommands {
                         machine, threads, kernels.provider().name(), name, activations);
             } else {
                 out.printf(Locale.ROOT, "| %s | %.2f | %s | %d | %s | %.2f | %s | %.1f | %s |%n", name, sizeGb,
-                        kernels.provider().name(), threads, r.test(), r.tokensPerSecond(),
+                        kernels.provider().name() + (activations.equals("f32") ? "" : ", rounded activations"), threads, r.test(), r.tokensPerSecond(),
                         Double.isNaN(r.weightGbPerSecond()) ? "" : String.format(Locale.ROOT, "%.1f", r.weightGbPerSecond()),
                         machine, Double.isNaN(r.weightGbPerSecond()) ? ""
                                 : String.format(Locale.ROOT, "%.0f%%", 100 * r.weightGbPerSecond() / machine));

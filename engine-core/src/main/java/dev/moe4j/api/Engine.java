@@ -7,6 +7,8 @@ import dev.moe4j.generate.Generation;
 import dev.moe4j.generate.Prompts;
 import dev.moe4j.generate.Scheduler;
 import dev.moe4j.generate.chat.ChatTemplate;
+import dev.moe4j.kernels.Kernels;
+import dev.moe4j.model.GgufTensorSource;
 import dev.moe4j.model.HuggingFaceFiles;
 import dev.moe4j.model.Model;
 import dev.moe4j.model.ModelConfig;
@@ -41,8 +43,12 @@ public final class Engine implements AutoCloseable {
      * @param kvBlockSize    tokens per KV-cache block
      * @param kvCacheBytes   memory for the KV cache of all sequences (F32 keys and values)
      * @param maxBatchTokens tokens evaluated in one step (long prompts are fed in chunks of this size)
+     * @param roundedActivations Q4_0 decode rounds activations per block of 32 (faster, not the F32 path's bits; see
+     *     {@link Model#loadGguf(Path, dev.moe4j.kernels.Kernels, boolean)}); by default the system property
+     *     {@value GgufTensorSource#ROUNDED_ACTIVATIONS_PROPERTY}, else off
      */
-    public record Options(int contextLength, int maxSequences, int kvBlockSize, long kvCacheBytes, int maxBatchTokens) {
+    public record Options(int contextLength, int maxSequences, int kvBlockSize, long kvCacheBytes, int maxBatchTokens,
+            boolean roundedActivations) {
         public Options {
             if (contextLength < 0 || maxSequences < 1 || kvBlockSize < 1 || kvCacheBytes < 1 || maxBatchTokens < 1) {
                 throw new InvalidRequestException("engine options must be positive (context length may be 0 = the"
@@ -52,19 +58,24 @@ public final class Engine implements AutoCloseable {
         }
 
         public static Options defaults() {
-            return new Options(0, 4, KvCache.DEFAULT_BLOCK_SIZE, 1L << 30, 512);
+            return new Options(0, 4, KvCache.DEFAULT_BLOCK_SIZE, 1L << 30, 512,
+                    GgufTensorSource.roundedActivationsByDefault());
         }
 
         public Options withContextLength(int tokens) {
-            return new Options(tokens, maxSequences, kvBlockSize, kvCacheBytes, maxBatchTokens);
+            return new Options(tokens, maxSequences, kvBlockSize, kvCacheBytes, maxBatchTokens, roundedActivations);
         }
 
         public Options withMaxSequences(int n) {
-            return new Options(contextLength, n, kvBlockSize, kvCacheBytes, maxBatchTokens);
+            return new Options(contextLength, n, kvBlockSize, kvCacheBytes, maxBatchTokens, roundedActivations);
         }
 
         public Options withKvCacheBytes(long bytes) {
-            return new Options(contextLength, maxSequences, kvBlockSize, bytes, maxBatchTokens);
+            return new Options(contextLength, maxSequences, kvBlockSize, bytes, maxBatchTokens, roundedActivations);
+        }
+
+        public Options withRoundedActivations(boolean on) {
+            return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, maxBatchTokens, on);
         }
     }
 
@@ -108,7 +119,7 @@ public final class Engine implements AutoCloseable {
         if (!Files.exists(path)) {
             throw new BadModelFileException("model " + path + " does not exist");
         }
-        Model model = Model.load(path);
+        Model model = Model.load(path, Kernels.get(), options.roundedActivations());
         try {
             Tokenizer tokenizer;
             Set<Integer> ends = new LinkedHashSet<>();

@@ -90,6 +90,15 @@ public final class Model implements AutoCloseable {
     }
 
     public static Model load(Path path, Kernels kernels) {
+        return load(path, kernels, GgufTensorSource.roundedActivationsByDefault());
+    }
+
+    /**
+     * A {@code .gguf} file or a Hugging Face model directory; {@code roundedActivations} as for
+     * {@link #loadGguf(Path, Kernels, boolean)} (Hugging Face checkpoints hold no Q4_0 matrices, so it changes nothing
+     * for them).
+     */
+    public static Model load(Path path, Kernels kernels, boolean roundedActivations) {
         if (Files.isDirectory(path)) {
             return loadHuggingFace(path, kernels);
         }
@@ -101,7 +110,7 @@ public final class Model implements AutoCloseable {
             throw new BadModelFileException(path + " is one file of a Hugging Face model: pass its directory "
                     + path.toAbsolutePath().getParent());
         }
-        return loadGguf(path, kernels);
+        return loadGguf(path, kernels, roundedActivations);
     }
 
     /** Loads a Hugging Face model directory (config.json + safetensors, mapped, not copied) with the default kernels. */
