@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Run with JMH's runner on the module's classpath ({@code java --add-modules jdk.incubator.vector -cp
  * "engine-bench/target/classes:engine-bench/target/lib/*" org.openjdk.jmh.Main MatmulBench}); filter with
  * {@code -p type=Q8_0 -p provider=vector}. Q8_0, Q4_0 and Q4_K weights are interleaved as the GGUF
- * loader stores them.
+ * loader stores them; {@code Q4_0_ROUNDED} is Q4_0 with the opt-in rounded-activation form.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -47,7 +47,8 @@ public class MatmulBench {
     @Param({"1024x3072", "3072x1024", "2048x768", "151936x1024"})
     public String shape;
 
-    @Param({"F32", "BF16", "Q8_0", "Q4_0"})
+    /** A DType, or Q4_0_ROUNDED: Q4_0 with its rounded-activation form (one token: Q4_0Rounded's kernel). */
+    @Param({"F32", "BF16", "Q8_0", "Q4_0", "Q4_0_ROUNDED"})
     public String type;
 
     @Param({"1", "32"})
@@ -68,7 +69,11 @@ public class MatmulBench {
         int cols = Integer.parseInt(dims[1]);
         kernels = provider.equals("scalar") ? KernelProviders.scalar() : KernelProviders.vector(0);
         SplittableRandom random = new SplittableRandom(42);
-        weights = RandomWeights.matrix(random, DType.valueOf(type), rows, cols);
+        boolean rounded = type.equals("Q4_0_ROUNDED");
+        weights = RandomWeights.matrix(random, rounded ? DType.Q4_0 : DType.valueOf(type), rows, cols);
+        if (rounded) {
+            weights = weights.withRoundedActivations();
+        }
         x = new float[nTokens * cols];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) random.nextDouble(-1, 1);
