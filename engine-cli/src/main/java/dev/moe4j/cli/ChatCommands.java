@@ -42,8 +42,9 @@ final class ChatCommands {
         }
         long start = System.nanoTime();
         Engine engine = Engine.load(path, options);
-        err.printf("model ready in %d ms: %s, %d layers, context %d%n", (System.nanoTime() - start) / 1_000_000,
-                engine.config().architecture(), engine.config().numLayers(), engine.contextLength());
+        err.printf("model ready in %d ms: %s, %d layers, context %d%s%n", (System.nanoTime() - start) / 1_000_000,
+                engine.config().architecture(), engine.config().numLayers(), engine.contextLength(),
+                options.roundedActivations() ? ", Q4_0 decode with rounded activations" : "");
         return engine;
     }
 

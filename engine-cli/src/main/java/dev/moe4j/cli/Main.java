@@ -145,9 +145,10 @@ public final class Main {
         err.print("loading " + path.getFileName() + " ... ");
         err.flush();
         Model model = Model.load(path);
-        err.printf("done in %d ms (%s, %d layers, %s kernels, %d threads)%n", (System.nanoTime() - start) / 1_000_000,
+        err.printf("done in %d ms (%s, %d layers, %s kernels, %d threads%s)%n", (System.nanoTime() - start) / 1_000_000,
                 model.config().architecture(), model.config().numLayers(), kernels.provider().name(),
-                kernels.parallel().threads());
+                kernels.parallel().threads(),
+                GgufTensorSource.roundedActivationsByDefault() ? ", Q4_0 decode with rounded activations" : "");
         return model;
     }
 
