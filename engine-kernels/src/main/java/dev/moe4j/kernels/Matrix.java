@@ -83,7 +83,8 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
     /**
      * This Q4_0 matrix with its {@linkplain Q4_0Rounded rounded-activation form} made (copied into native memory):
      * its one-token products then round the activations to 9 bits per block of 32 (llama.cpp rounds to 8) and run
-     * up to twice as fast; not the same bits as the F32 products. The blocks in {@code data} stay as they are for products with several
+     * up to twice as fast; not the same bits as the F32 products (which products with several tokens still compute, so
+     * a token's result then depends on whether it was computed alone). The blocks in {@code data} stay as they are for products with several
      * tokens.
      *
      * @throws IllegalArgumentException for types other than Q4_0
