@@ -80,7 +80,7 @@ public final class Main {
 
     int run(String[] argv) {
         java.util.List<String> rest = new java.util.ArrayList<>(java.util.Arrays.asList(argv));
-        if (!rest.remove("--" + ROUNDED_ACTIVATIONS)) {
+        if (!rest.removeIf(("--" + ROUNDED_ACTIVATIONS)::equals)) {
             return runCommand(argv);
         }
         String before = System.getProperty(GgufTensorSource.ROUNDED_ACTIVATIONS_PROPERTY);
