@@ -13,7 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The opt-in rounded-activation path of the Q4_0 fixtures, run one token at a time (it serves one-token products):
+ * The opt-in rounded-activation path of the Q4_0 fixtures, run one token at a time (it serves decode-sized products):
  * the logits at every position, against llama.cpp's exact-weights reference, have a normalised mean squared error
  * no larger than llama.cpp's own on the same file ({@code llama_cpp_own_vs_exact_nmse}, its Q8_0-rounded
  * activations); and the path is really taken (its logits differ from the F32 path's).

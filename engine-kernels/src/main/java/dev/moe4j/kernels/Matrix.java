@@ -27,7 +27,7 @@ import java.util.stream.IntStream;
  *     {@code data} at float index {@code o / type.blockBytes()}, exactly its f16 scale widened: the 16-lane
  *     mat-vecs read these instead of the blocks' halves, so only {@link #interleaved()} and {@link #rowSlice}
  *     should make them (the constructor checks their size, not their values)
- * @param rounded null, or (Q4_0 only) the same matrix in the form one-token products take with rounded
+ * @param rounded null, or (Q4_0 only) the same matrix in the form products of up to 4 tokens take with rounded
  *     activations ({@link #withRoundedActivations()}); products with several tokens use {@code data} as ever
  */
 public record Matrix(String name, MemorySegment data, DType type, int rows, int cols, int rowGroup,
@@ -82,9 +82,9 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
 
     /**
      * This Q4_0 matrix with its {@linkplain Q4_0Rounded rounded-activation form} made (copied into native memory):
-     * its one-token products then round the activations to 9 bits per block of 32 (llama.cpp rounds to 8) and run
-     * up to twice as fast; not the same bits as the F32 products (which products with several tokens still compute, so
-     * a token's result then depends on whether it was computed alone). The blocks in {@code data} stay as they are for products with several
+     * its products of up to 4 tokens then round the activations to 9 bits per block of 32 (llama.cpp rounds to 8) and run
+     * up to twice as fast; not the same bits as the F32 products (which larger products still compute, so a token's result
+     * then depends on whether it was computed in a batch of more than 4). The blocks in {@code data} stay as they are for products with several
      * tokens.
      *
      * @throws IllegalArgumentException for types other than Q4_0

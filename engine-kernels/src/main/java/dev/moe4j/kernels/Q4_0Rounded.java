@@ -7,7 +7,7 @@ import java.util.Objects;
 import java.util.stream.IntStream;
 
 /**
- * The opt-in rounded-activation form of a Q4_0 matrix, for one-token products (decode). As in llama.cpp's Q4_0
+ * The opt-in rounded-activation form of a Q4_0 matrix, for products of up to {@link #MAX_TOKENS} tokens (decode). As in llama.cpp's Q4_0
  * path, the activation is rounded per block of 32, here to {@code q = rint(x / dx)} with {@code dx = max|x| / 255}
  * (llama.cpp: 127, an 8-bit Q8_0 block with an f16 scale); each block's dot product with the weights' 4-bit quants is
  * then an exact integer, scaled once:
@@ -38,6 +38,11 @@ public final class Q4_0Rounded {
 
     /** Rows per group: one per 16-bit lane of a 512-bit register. */
     public static final int ROWS = 32;
+    /**
+     * Tokens up to which a product takes this form (a decode step of up to this many sequences): each token's
+     * result is the one-token product's, whatever the batch. Larger batches (prefill) widen to F32.
+     */
+    public static final int MAX_TOKENS = 4;
     /** Rounding steps either side of 0: activations are rounded to q·dx with |q| ≤ STEPS. */
     public static final float STEPS = 255f;
     private static final int BLOCK = 32;
@@ -150,14 +155,21 @@ public final class Q4_0Rounded {
     }
 
     /**
-     * The specification, from {@code w}'s own Q4_0 blocks (either layout): out[r] for r in [rowStart, rowEnd), as in
-     * the class comment.
+     * The specification, from {@code w}'s own Q4_0 blocks (either layout): out[t][r] for the tokens t in [0, nTokens)
+     * of x ({@code [nTokens][cols]}) and r in [rowStart, rowEnd), each token as in the class comment on its own.
      */
-    public static void matvecScalar(float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
+    public static void matvecScalar(float[] out, Matrix w, float[] x, int nTokens, int rowStart, int rowEnd) {
+        for (int t = 0; t < nTokens; t++) {
+            matvecScalar(out, t * w.rows(), w, x, t * w.cols(), rowStart, rowEnd);
+        }
+    }
+
+    private static void matvecScalar(float[] out, int outOff, Matrix w, float[] x, int xOff, int rowStart,
+            int rowEnd) {
         int blocks = w.blocksPerRow();
         short[] q = new short[w.cols()];
         float[] dx = new float[blocks];
-        quantizeActivations(x, 0, w.cols(), q, dx, new int[blocks]);
+        quantizeActivations(x, xOff, w.cols(), q, dx, new int[blocks]);
         MemorySegment data = w.data();
         for (int r = rowStart; r < rowEnd; r++) {
             float acc = 0f;
@@ -171,7 +183,8 @@ public final class Q4_0Rounded {
                 }
                 acc = Math.fma((float) s, d * dx[b], acc);
             }
-            out[r] = acc;
+            out[outOff + r] = acc;
         }
     }
+
 }

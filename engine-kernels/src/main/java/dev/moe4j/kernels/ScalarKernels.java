@@ -154,8 +154,8 @@ public final class ScalarKernels implements KernelProvider {
 
     @Override
     public void matmul(float[] out, Matrix w, float[] x, int nTokens, int rowStart, int rowEnd) {
-        if (nTokens == 1 && w.rounded() != null) {
-            Q4_0Rounded.matvecScalar(out, w, x, rowStart, rowEnd);
+        if (nTokens <= Q4_0Rounded.MAX_TOKENS && w.rounded() != null) {
+            Q4_0Rounded.matvecScalar(out, w, x, nTokens, rowStart, rowEnd);
             return;
         }
         int cols = w.cols();

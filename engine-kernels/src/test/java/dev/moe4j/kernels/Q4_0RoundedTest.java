@@ -56,6 +56,39 @@ class Q4_0RoundedTest {
         }
     }
 
+    /**
+     * Decode batches of up to {@link Q4_0Rounded#MAX_TOKENS} tokens round too, each token with exactly the bits it gets
+     * alone, in the vector kernel as in the specification; a fifth token takes the F32 path.
+     */
+    @ParameterizedTest(name = "{0} bits")
+    @ValueSource(ints = {128, 256, 512})
+    void eachTokenOfADecodeBatchGetsItsOwnBits(int bits) {
+        KernelProvider vector = new VectorKernels(bits);
+        Random random = new Random(bits + 3);
+        for (int rows : new int[] {3, 70}) {
+            Matrix w = TestMatrices.random(random, DType.Q4_0, rows, 1056).withRoundedActivations();
+            for (int nTokens = 2; nTokens <= Q4_0Rounded.MAX_TOKENS + 1; nTokens++) {
+                float[] x = floats(random, nTokens * 1056);
+                float[] batch = new float[nTokens * rows];
+                float[] scalar = new float[nTokens * rows];
+                vector.matmul(batch, w, x, nTokens, 0, rows);
+                ScalarKernels.INSTANCE.matmul(scalar, w, x, nTokens, 0, rows);
+                for (int t = 0; t < nTokens; t++) {
+                    float[] alone = product(ScalarKernels.INSTANCE, w, java.util.Arrays.copyOfRange(x, t * 1056,
+                            (t + 1) * 1056), 0, rows);
+                    float[] got = java.util.Arrays.copyOfRange(batch, t * rows, (t + 1) * rows);
+                    String what = rows + " rows, token " + t + " of " + nTokens + " at " + bits + " bits";
+                    if (nTokens <= Q4_0Rounded.MAX_TOKENS) {
+                        assertArrayEquals(alone, got, what);
+                        assertArrayEquals(alone, java.util.Arrays.copyOfRange(scalar, t * rows, (t + 1) * rows), what);
+                    } else {
+                        assertTrue(!java.util.Arrays.equals(alone, got), what + ": a prefill-sized batch is F32");
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void activationsAreRoundedPerBlockToTheGivenSteps() {
         Random random = new Random(3);

@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The one-token Q4_0 product with rounded activations ({@link Q4_0Rounded}, whose scalar specification this matches
+ * The decode-sized Q4_0 product with rounded activations ({@link Q4_0Rounded}, whose scalar specification this matches
  * bit for bit): rows in 16-bit lanes, a register of them per pass (32 rows at 512 bits; narrower registers take a
  * group of 32 in several passes). For each byte column j of a block one load gives the rows' weight j (low nibble,
  * one {@code and}) and weight j + 16 minus 8 (sign-extended high nibble, one arithmetic shift), each multiplied by the
@@ -41,11 +41,11 @@ final class Q4_0RoundedRows {
         short[] corrections = new short[0];
         final float[] sums = new float[2 * Q4_0Rounded.ROWS];
 
-        void ensure(int cols) {
-            if (q.length < cols) {
-                q = new short[cols];
-                dx = new float[cols / BLOCK];
-                corrections = new short[cols / BLOCK];
+        void ensure(int values) {
+            if (q.length < values) {
+                q = new short[values];
+                dx = new float[values / BLOCK];
+                corrections = new short[values / BLOCK];
             }
         }
     }
@@ -58,11 +58,11 @@ final class Q4_0RoundedRows {
      * {@link Q4_0Rounded#quantizeActivations} with vectors: q, dx, and corrections[b] = 8·lowSums[b] as a (wrapping)
      * short.
      */
-    static void quantize(Lanes lanes, float[] x, int cols, short[] q, float[] dx, short[] corrections) {
+    static void quantize(Lanes lanes, float[] x, int values, short[] q, float[] dx, short[] corrections) {
         VectorSpecies<Float> fs = lanes.floats();
         VectorSpecies<Short> ss = lanes.shorts();
         int n = fs.length();
-        for (int b = 0; b < cols / BLOCK; b++) {
+        for (int b = 0; b < values / BLOCK; b++) {
             int o = b * BLOCK;
             FloatVector m = FloatVector.fromArray(fs, x, o).abs();
             for (int i = n; i < BLOCK; i += n) {
@@ -83,18 +83,23 @@ final class Q4_0RoundedRows {
         }
     }
 
-    /** out[r] = w[r]·x for r in [rowStart, rowEnd), as {@link Q4_0Rounded} specifies; w has that form. */
-    static void matvec(Lanes lanes, float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
+    /**
+     * out[t][r] = w[r]·x[t] for t in [0, nTokens) (at most {@link Q4_0Rounded#MAX_TOKENS}) and r in [rowStart,
+     * rowEnd), as {@link Q4_0Rounded} specifies; w has that form. The tokens take turns on each pair of groups, whose
+     * weights then come from L2 after the first.
+     */
+    static void matvec(Lanes lanes, float[] out, Matrix w, float[] x, int nTokens, int rowStart, int rowEnd) {
         Q4_0Rounded form = w.rounded();
         int cols = w.cols();
+        int rowsAll = w.rows();
         int blocks = cols / BLOCK;
         Scratch scratch = SCRATCH.get();
-        scratch.ensure(cols);
+        scratch.ensure(nTokens * cols);
         short[] q = scratch.q;
         float[] dx = scratch.dx;
         short[] corrections = scratch.corrections;
         float[] sums = scratch.sums;
-        quantize(lanes, x, cols, q, dx, corrections);
+        quantize(lanes, x, nTokens * cols, q, dx, corrections); // blocks never straddle tokens
 
         VectorSpecies<Short> ss = lanes.registerShorts();
         VectorSpecies<Byte> bs = lanes.registerShortBytes();
@@ -111,84 +116,87 @@ final class Q4_0RoundedRows {
         for (int i = 0; i < pairs + groups % 2; i++) {
             int ga = i < pairs ? firstGroup + i : firstGroup + groups - 1;
             int gb = i < pairs ? ga + pairs : ga;
-            for (int h = 0; h < Q4_0Rounded.ROWS; h += width) {
-                long atA = (long) ga * blocks * GROUP_BYTES + h;
-                long atB = (long) gb * blocks * GROUP_BYTES + h;
-                long scaleA = atA - h + Q4_0Rounded.SCALES_AT + 2L * h;
-                long scaleB = atB - h + Q4_0Rounded.SCALES_AT + 2L * h;
-                FloatVector a0 = FloatVector.zero(fs);
-                FloatVector a1 = a0;
-                FloatVector b0 = a0;
-                FloatVector b1 = a0;
-                for (int b = 0; b < blocks; b++) {
-                    int k = b * BLOCK;
-                    ShortVector lowA = ShortVector.zero(ss);
-                    ShortVector highA = lowA;
-                    ShortVector lowB = lowA;
-                    ShortVector highB = lowA;
-                    for (int j = 0; j < HALF; j++) {
-                        ShortVector va = (ShortVector) ByteVector.fromMemorySegment(bs, nibbles,
-                                atA + (long) j * Q4_0Rounded.ROWS, LE).convertShape(VectorOperators.B2S, ss, 0);
-                        ShortVector vb = (ShortVector) ByteVector.fromMemorySegment(bs, nibbles,
-                                atB + (long) j * Q4_0Rounded.ROWS, LE).convertShape(VectorOperators.B2S, ss, 0);
-                        short xl = q[k + j];
-                        short xh = q[k + HALF + j];
-                        lowA = lowA.add(va.and((short) 15).mul(xl));
-                        highA = highA.add(va.lanewise(VectorOperators.ASHR, 4).mul(xh));
-                        lowB = lowB.add(vb.and((short) 15).mul(xl));
-                        highB = highB.add(vb.lanewise(VectorOperators.ASHR, 4).mul(xh));
+            for (int t = 0; t < nTokens; t++) {
+                int tokenBlock = t * blocks;
+                for (int h = 0; h < Q4_0Rounded.ROWS; h += width) {
+                    long atA = (long) ga * blocks * GROUP_BYTES + h;
+                    long atB = (long) gb * blocks * GROUP_BYTES + h;
+                    long scaleA = atA - h + Q4_0Rounded.SCALES_AT + 2L * h;
+                    long scaleB = atB - h + Q4_0Rounded.SCALES_AT + 2L * h;
+                    FloatVector a0 = FloatVector.zero(fs);
+                    FloatVector a1 = a0;
+                    FloatVector b0 = a0;
+                    FloatVector b1 = a0;
+                    for (int b = 0; b < blocks; b++) {
+                        int k = (tokenBlock + b) * BLOCK;
+                        ShortVector lowA = ShortVector.zero(ss);
+                        ShortVector highA = lowA;
+                        ShortVector lowB = lowA;
+                        ShortVector highB = lowA;
+                        for (int j = 0; j < HALF; j++) {
+                            ShortVector va = (ShortVector) ByteVector.fromMemorySegment(bs, nibbles,
+                                    atA + (long) j * Q4_0Rounded.ROWS, LE).convertShape(VectorOperators.B2S, ss, 0);
+                            ShortVector vb = (ShortVector) ByteVector.fromMemorySegment(bs, nibbles,
+                                    atB + (long) j * Q4_0Rounded.ROWS, LE).convertShape(VectorOperators.B2S, ss, 0);
+                            short xl = q[k + j];
+                            short xh = q[k + HALF + j];
+                            lowA = lowA.add(va.and((short) 15).mul(xl));
+                            highA = highA.add(va.lanewise(VectorOperators.ASHR, 4).mul(xh));
+                            lowB = lowB.add(vb.and((short) 15).mul(xl));
+                            highB = highB.add(vb.lanewise(VectorOperators.ASHR, 4).mul(xh));
+                        }
+                        short correction = corrections[tokenBlock + b];
+                        float d = dx[tokenBlock + b];
+                        lowA = lowA.sub(correction);
+                        lowB = lowB.sub(correction);
+                        // the rows' f16 scales, widened exactly: sign and the 15 other bits shifted to a float's places
+                        // (the sign-extended copies above the exponent masked off), times 2^112
+                        ShortVector halvesA = ShortVector.fromMemorySegment(ss, nibbles, scaleA, LE);
+                        ShortVector halvesB = ShortVector.fromMemorySegment(ss, nibbles, scaleB, LE);
+                        a0 = ((IntVector) lowA.convertShape(VectorOperators.S2I, is, 0))
+                                .add((IntVector) highA.convertShape(VectorOperators.S2I, is, 0))
+                                .convert(VectorOperators.I2F, 0).reinterpretAsFloats()
+                                .fma(((IntVector) halvesA.convertShape(VectorOperators.S2I, is, 0))
+                                        .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
+                                        .mul(REBIAS).mul(d), a0);
+                        a1 = ((IntVector) lowA.convertShape(VectorOperators.S2I, is, 1))
+                                .add((IntVector) highA.convertShape(VectorOperators.S2I, is, 1))
+                                .convert(VectorOperators.I2F, 0).reinterpretAsFloats()
+                                .fma(((IntVector) halvesA.convertShape(VectorOperators.S2I, is, 1))
+                                        .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
+                                        .mul(REBIAS).mul(d), a1);
+                        b0 = ((IntVector) lowB.convertShape(VectorOperators.S2I, is, 0))
+                                .add((IntVector) highB.convertShape(VectorOperators.S2I, is, 0))
+                                .convert(VectorOperators.I2F, 0).reinterpretAsFloats()
+                                .fma(((IntVector) halvesB.convertShape(VectorOperators.S2I, is, 0))
+                                        .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
+                                        .mul(REBIAS).mul(d), b0);
+                        b1 = ((IntVector) lowB.convertShape(VectorOperators.S2I, is, 1))
+                                .add((IntVector) highB.convertShape(VectorOperators.S2I, is, 1))
+                                .convert(VectorOperators.I2F, 0).reinterpretAsFloats()
+                                .fma(((IntVector) halvesB.convertShape(VectorOperators.S2I, is, 1))
+                                        .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
+                                        .mul(REBIAS).mul(d), b1);
+                        atA += GROUP_BYTES;
+                        atB += GROUP_BYTES;
+                        scaleA += GROUP_BYTES;
+                        scaleB += GROUP_BYTES;
                     }
-                    short correction = corrections[b];
-                    float d = dx[b];
-                    lowA = lowA.sub(correction);
-                    lowB = lowB.sub(correction);
-                    // the rows' f16 scales, widened exactly: sign and the 15 other bits shifted to a float's places
-                    // (the sign-extended copies above the exponent masked off), times 2^112
-                    ShortVector halvesA = ShortVector.fromMemorySegment(ss, nibbles, scaleA, LE);
-                    ShortVector halvesB = ShortVector.fromMemorySegment(ss, nibbles, scaleB, LE);
-                    a0 = ((IntVector) lowA.convertShape(VectorOperators.S2I, is, 0))
-                            .add((IntVector) highA.convertShape(VectorOperators.S2I, is, 0))
-                            .convert(VectorOperators.I2F, 0).reinterpretAsFloats()
-                            .fma(((IntVector) halvesA.convertShape(VectorOperators.S2I, is, 0))
-                                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
-                                    .mul(REBIAS).mul(d), a0);
-                    a1 = ((IntVector) lowA.convertShape(VectorOperators.S2I, is, 1))
-                            .add((IntVector) highA.convertShape(VectorOperators.S2I, is, 1))
-                            .convert(VectorOperators.I2F, 0).reinterpretAsFloats()
-                            .fma(((IntVector) halvesA.convertShape(VectorOperators.S2I, is, 1))
-                                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
-                                    .mul(REBIAS).mul(d), a1);
-                    b0 = ((IntVector) lowB.convertShape(VectorOperators.S2I, is, 0))
-                            .add((IntVector) highB.convertShape(VectorOperators.S2I, is, 0))
-                            .convert(VectorOperators.I2F, 0).reinterpretAsFloats()
-                            .fma(((IntVector) halvesB.convertShape(VectorOperators.S2I, is, 0))
-                                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
-                                    .mul(REBIAS).mul(d), b0);
-                    b1 = ((IntVector) lowB.convertShape(VectorOperators.S2I, is, 1))
-                            .add((IntVector) highB.convertShape(VectorOperators.S2I, is, 1))
-                            .convert(VectorOperators.I2F, 0).reinterpretAsFloats()
-                            .fma(((IntVector) halvesB.convertShape(VectorOperators.S2I, is, 1))
-                                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
-                                    .mul(REBIAS).mul(d), b1);
-                    atA += GROUP_BYTES;
-                    atB += GROUP_BYTES;
-                    scaleA += GROUP_BYTES;
-                    scaleB += GROUP_BYTES;
+                    a0.intoArray(sums, h);
+                    a1.intoArray(sums, h + n);
+                    b0.intoArray(sums, Q4_0Rounded.ROWS + h);
+                    b1.intoArray(sums, Q4_0Rounded.ROWS + h + n);
                 }
-                a0.intoArray(sums, h);
-                a1.intoArray(sums, h + n);
-                b0.intoArray(sums, Q4_0Rounded.ROWS + h);
-                b1.intoArray(sums, Q4_0Rounded.ROWS + h + n);
+                store(sums, 0, ga, out, t * rowsAll, rowStart, rowEnd);
+                store(sums, Q4_0Rounded.ROWS, gb, out, t * rowsAll, rowStart, rowEnd);
             }
-            store(sums, 0, ga, out, rowStart, rowEnd);
-            store(sums, Q4_0Rounded.ROWS, gb, out, rowStart, rowEnd);
         }
     }
 
-    /** The rows of group g inside [rowStart, rowEnd), from sums[from, from + 32). */
-    private static void store(float[] sums, int from, int g, float[] out, int rowStart, int rowEnd) {
+    /** The rows of group g inside [rowStart, rowEnd), from sums[from, from + 32) to out[outOff + row]. */
+    private static void store(float[] sums, int from, int g, float[] out, int outOff, int rowStart, int rowEnd) {
         int first = Math.max(rowStart, g * Q4_0Rounded.ROWS);
         int end = Math.min(rowEnd, (g + 1) * Q4_0Rounded.ROWS);
-        System.arraycopy(sums, from + first - g * Q4_0Rounded.ROWS, out, first, end - first);
+        System.arraycopy(sums, from + first - g * Q4_0Rounded.ROWS, out, outOff + first, end - first);
     }
 }

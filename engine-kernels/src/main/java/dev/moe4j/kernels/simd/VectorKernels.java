@@ -2,6 +2,7 @@ package dev.moe4j.kernels.simd;
 
 import dev.moe4j.kernels.KernelProvider;
 import dev.moe4j.kernels.Matrix;
+import dev.moe4j.kernels.Q4_0Rounded;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -92,12 +93,12 @@ public final class VectorKernels implements KernelProvider {
 
     @Override
     public void matmul(float[] out, Matrix w, float[] x, int nTokens, int rowStart, int rowEnd) {
-        if (nTokens > 1) {
-            TileMatmul.matmul(lanes, out, w, x, nTokens, rowStart, rowEnd);
+        if (w.rounded() != null && nTokens <= Q4_0Rounded.MAX_TOKENS) {
+            Q4_0RoundedRows.matvec(lanes, out, w, x, nTokens, rowStart, rowEnd);
             return;
         }
-        if (w.rounded() != null) {
-            Q4_0RoundedRows.matvec(lanes, out, w, x, rowStart, rowEnd);
+        if (nTokens > 1) {
+            TileMatmul.matmul(lanes, out, w, x, nTokens, rowStart, rowEnd);
             return;
         }
         switch (w.type()) {
