@@ -5,7 +5,6 @@ import dev.moe4j.bench.MemoryBandwidth;
 import dev.moe4j.bench.SyntheticModel;
 import dev.moe4j.kernels.DType;
 import dev.moe4j.kernels.Kernels;
-import dev.moe4j.model.GgufTensorSource;
 import dev.moe4j.model.Model;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -63,7 +62,9 @@ final class BenchCommands {
         }
         String name = model.config().architecture() + " " + model.config().numLayers() + "L";
         // decode's Q4_0 activations: rounded with --rounded-activations, else F32
-        String activations = GgufTensorSource.roundedActivationsByDefault() ? "rounded" : "f32";
+        boolean rounded = Main.roundedActivations(args);
+        String activations = rounded ? "rounded" : "f32";
+        String kernelName = kernels.provider().name() + (rounded ? ", rounded activations" : "");
         double sizeGb = EndToEndBench.totalWeightBytes(model) / 1e9;
         if (!json) {
             out.printf("| model | weights GB | kernels | threads | test | t/s | weight GB/s | machine read GB/s | of roofline |%n");
@@ -72,14 +73,14 @@ final class BenchCommands {
         for (EndToEndBench.Result r : results) {
             if (json) {
                 out.printf(Locale.ROOT, "{\"test\": \"%s\", \"tokens_per_s\": %.3f, \"weight_gb_per_s\": %s, "
-                                + "\"machine_read_gb_per_s\": %.3f, \"threads\": %d, \"kernels\": \"%s\", \"model\": \"%s\", "
-                                + "\"activations\": \"%s\"}%n",
+                                + "\"machine_read_gb_per_s\": %.3f, \"threads\": %d, \"kernels\": \"%s\", "
+                                + "\"model\": \"%s\", \"activations\": \"%s\"}%n",
                         r.test(), r.tokensPerSecond(), Double.isNaN(r.weightGbPerSecond()) ? "null"
                                 : String.format(Locale.ROOT, "%.3f", r.weightGbPerSecond()),
                         machine, threads, kernels.provider().name(), name, activations);
             } else {
                 out.printf(Locale.ROOT, "| %s | %.2f | %s | %d | %s | %.2f | %s | %.1f | %s |%n", name, sizeGb,
-                        kernels.provider().name() + (activations.equals("f32") ? "" : ", rounded activations"), threads, r.test(), r.tokensPerSecond(),
+                        kernelName, threads, r.test(), r.tokensPerSecond(),
                         Double.isNaN(r.weightGbPerSecond()) ? "" : String.format(Locale.ROOT, "%.1f", r.weightGbPerSecond()),
                         machine, Double.isNaN(r.weightGbPerSecond()) ? ""
                                 : String.format(Locale.ROOT, "%.0f%%", 100 * r.weightGbPerSecond() / machine));

@@ -35,7 +35,7 @@ final class ChatCommands {
         }
         Path path = ModelPaths.resolve(args.get("model"), err);
         warm(path, err);
-        Engine.Options options = Engine.Options.defaults();
+        Engine.Options options = Engine.Options.defaults().withRoundedActivations(Main.roundedActivations(args));
         int context = args.getInt("ctx", 0);
         if (context > 0) {
             options = options.withContextLength(context);

@@ -78,28 +78,10 @@ public final class Main {
         System.exit(new Main(System.out, System.err).run(argv));
     }
 
-    int run(String[] argv) {
-        java.util.List<String> rest = new java.util.ArrayList<>(java.util.Arrays.asList(argv));
-        if (!rest.removeIf(("--" + ROUNDED_ACTIVATIONS)::equals)) {
-            return runCommand(argv);
-        }
-        String before = System.getProperty(GgufTensorSource.ROUNDED_ACTIVATIONS_PROPERTY);
-        System.setProperty(GgufTensorSource.ROUNDED_ACTIVATIONS_PROPERTY, "true");
-        try {
-            return runCommand(rest.toArray(String[]::new));
-        } finally {
-            if (before == null) {
-                System.clearProperty(GgufTensorSource.ROUNDED_ACTIVATIONS_PROPERTY);
-            } else {
-                System.setProperty(GgufTensorSource.ROUNDED_ACTIVATIONS_PROPERTY, before);
-            }
-        }
-    }
-
-    /** The option that switches Q4_0 decode to rounded activations, for whichever command loads a model. */
+    /** The option that switches Q4_0 decode to rounded activations, for the commands that load a model. */
     static final String ROUNDED_ACTIVATIONS = "rounded-activations";
 
-    private int runCommand(String[] argv) {
+    int run(String[] argv) {
         if (argv.length == 0 || argv[0].equals("help") || argv[0].equals("--help") || argv[0].equals("-h")) {
             out.print(USAGE);
             return argv.length == 0 ? 2 : 0;
@@ -107,18 +89,19 @@ public final class Main {
         try {
             return switch (argv[0]) {
                 case "generate" -> {
-                    Args args = new Args(argv, 1, Set.of("greedy", "think", "no-think"));
+                    Args args = new Args(argv, 1, Set.of("greedy", "think", "no-think", ROUNDED_ACTIVATIONS));
                     yield args.get("tokens") != null ? generate(args) : ChatCommands.generate(args, out, err);
                 }
-                case "chat" -> ChatCommands.chat(new Args(argv, 1, Set.of("greedy", "think", "no-think")), in, out, err);
-                case "logits" -> logits(new Args(argv, 1, Set.of()));
+                case "chat" -> ChatCommands.chat(
+                        new Args(argv, 1, Set.of("greedy", "think", "no-think", ROUNDED_ACTIVATIONS)), in, out, err);
+                case "logits" -> logits(new Args(argv, 1, Set.of(ROUNDED_ACTIVATIONS)));
                 case "tokenize" -> TokenizeCommands.tokenize(new Args(argv, 1, Set.of("jsonl", "no-special")), in, out);
                 case "detokenize" -> TokenizeCommands.detokenize(new Args(argv, 1, Set.of("jsonl", "skip-special")),
                         in, out);
                 case "quantize" -> quantize(new Args(argv, 1, Set.of()));
                 case "render" -> render(new Args(argv, 1, Set.of()));
                 case "synth" -> BenchCommands.synth(new Args(argv, 1, Set.of()), err);
-                case "bench" -> bench(new Args(argv, 1, Set.of("json")));
+                case "bench" -> bench(new Args(argv, 1, Set.of("json", ROUNDED_ACTIVATIONS)));
                 default -> throw new Args.UsageException("unknown command '" + argv[0] + "'");
             };
         } catch (Args.UsageException e) {
@@ -144,12 +127,17 @@ public final class Main {
         long start = System.nanoTime();
         err.print("loading " + path.getFileName() + " ... ");
         err.flush();
-        Model model = Model.load(path);
+        boolean rounded = roundedActivations(args);
+        Model model = Model.load(path, kernels, rounded);
         err.printf("done in %d ms (%s, %d layers, %s kernels, %d threads%s)%n", (System.nanoTime() - start) / 1_000_000,
                 model.config().architecture(), model.config().numLayers(), kernels.provider().name(),
-                kernels.parallel().threads(),
-                GgufTensorSource.roundedActivationsByDefault() ? ", Q4_0 decode with rounded activations" : "");
+                kernels.parallel().threads(), rounded ? ", Q4_0 decode with rounded activations" : "");
         return model;
+    }
+
+    /** The option, or else the system property {@value GgufTensorSource#ROUNDED_ACTIVATIONS_PROPERTY}. */
+    static boolean roundedActivations(Args args) {
+        return args.flag(ROUNDED_ACTIVATIONS) || GgufTensorSource.roundedActivationsByDefault();
     }
 
     private int generate(Args args) throws IOException {

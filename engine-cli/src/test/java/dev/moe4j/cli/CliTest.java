@@ -77,7 +77,7 @@ class CliTest {
     }
 
     @Test
-    void roundedActivationsOptionGeneratesAndStaysWithItsCommand() throws Exception {
+    void roundedActivationsOptionReachesTheLoaderOfItsCommand() throws Exception {
         JsonNode ref = ref("qwen3-dense-tiny.q4_0");
         String prompt = ids(ref.get("prompt_tokens"), ",");
         Result r = run("generate", "--model", MODELS.resolve("qwen3-dense-tiny.q4_0.gguf").toString(),
@@ -89,8 +89,12 @@ class CliTest {
             int token = Integer.parseInt(id);
             assertTrue(token >= 0 && token < ref.get("n_vocab").asInt(), "token " + token);
         }
-        // the option sets the loader's switch for its own command only
-        assertEquals(null, System.getProperty(dev.moe4j.model.GgufTensorSource.ROUNDED_ACTIVATIONS_PROPERTY));
+        // the loader got the option (the load line reports what it was given), and only this command did
+        assertTrue(r.err().contains("rounded activations"), r.err());
+        Result plain = run("generate", "--model", MODELS.resolve("qwen3-dense-tiny.q4_0.gguf").toString(),
+                "--tokens", prompt, "-n", "1", "--greedy");
+        assertEquals(0, plain.code(), plain.err());
+        assertTrue(!plain.err().contains("rounded activations"), plain.err());
     }
 
     @Test

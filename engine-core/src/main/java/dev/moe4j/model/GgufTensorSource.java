@@ -55,10 +55,10 @@ public final class GgufTensorSource implements TensorSource {
      *     several times faster ({@link Matrix#interleaved()}, with Q8_0 / Q4_0 block scales widened to floats beside
      *     them); this takes resident memory for the copies (file size, plus 4 bytes per 32 weights for Q8_0 and Q4_0),
      *     so a model larger than RAM should be loaded without it and run from the mapped file.
-     * @param roundedActivations give Q4_0 matrices their {@linkplain Matrix#withRoundedActivations() rounded-activation
-     *     form} instead of the interleaved copy (same resident memory, about): products of up to 4 tokens round activations
-     *     per block of 32 as llama.cpp does and run faster; products with several tokens widen the mapped
-     *     file's blocks, with F32 activations
+     * @param roundedActivations give Q4_0 matrices their {@linkplain Matrix#withRoundedActivations()
+     *     rounded-activation form} instead of the interleaved copy (about the same resident memory): products of up
+     *     to 4 tokens round activations per block of 32 as llama.cpp does and run faster; larger products widen the
+     *     mapped file's blocks, with F32 activations
      */
     public GgufTensorSource(GgufFile file, boolean repack, boolean roundedActivations) {
         this.file = file;

@@ -60,15 +60,16 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * A GGUF file with the default kernels, its Q4_0 matrices given (or not) their rounded-activation form: decode then
-     * rounds activations per block of 32 as llama.cpp does and runs faster, not with the F32 path's bits
+     * A GGUF file, its Q4_0 matrices given (or not) their rounded-activation form: decode then rounds activations
+     * per block of 32 as llama.cpp does and runs faster, not with the F32 path's bits
      * (see {@link dev.moe4j.kernels.Q4_0Rounded}). Without this argument the system property
      * {@value GgufTensorSource#ROUNDED_ACTIVATIONS_PROPERTY} decides (default off).
      */
     public static Model loadGguf(Path path, Kernels kernels, boolean roundedActivations) {
         GgufFile file = GgufFile.open(path);
         try {
-            GgufTensorSource tensors = new GgufTensorSource(file, GgufTensorSource.repackByDefault(), roundedActivations);
+            GgufTensorSource tensors =
+                    new GgufTensorSource(file, GgufTensorSource.repackByDefault(), roundedActivations);
             GgufTensor embedding = file.tensor(TensorName.TOKEN_EMBEDDING.gguf(-1));
             if (embedding == null || embedding.rank() != 2) {
                 throw new BadModelFileException(path + ": missing 2-D tensor '" + TensorName.TOKEN_EMBEDDING.gguf(-1) + "'");

@@ -96,8 +96,7 @@ public final class Kernels {
             }
             checkLength("x", p.x(), (long) p.nTokens() * p.w().cols(), p.w());
             checkLength("out", p.out(), (long) p.nTokens() * p.w().rows(), p.w());
-            groupRows[i] = p.nTokens() <= Q4_0Rounded.MAX_TOKENS && p.w().rounded() != null ? Q4_0Rounded.ROWS
-                    : Matrix.GROUP;
+            groupRows[i] = p.w().roundsActivations(p.nTokens()) ? Q4_0Rounded.ROWS : Matrix.GROUP;
             firstGroup[i + 1] = Math.addExact(firstGroup[i], (p.w().rows() + groupRows[i] - 1) / groupRows[i]);
             work += (long) p.w().cols() * p.nTokens() * p.w().rows();
             totalRows += p.w().rows();

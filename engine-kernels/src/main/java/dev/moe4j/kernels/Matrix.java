@@ -28,7 +28,7 @@ import java.util.stream.IntStream;
  *     mat-vecs read these instead of the blocks' halves, so only {@link #interleaved()} and {@link #rowSlice}
  *     should make them (the constructor checks their size, not their values)
  * @param rounded null, or (Q4_0 only) the same matrix in the form products of up to 4 tokens take with rounded
- *     activations ({@link #withRoundedActivations()}); products with several tokens use {@code data} as ever
+ *     activations ({@link #withRoundedActivations()}); larger products use {@code data} as ever
  */
 public record Matrix(String name, MemorySegment data, DType type, int rows, int cols, int rowGroup,
         MemorySegment scales, Q4_0Rounded rounded) {
@@ -82,16 +82,21 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
 
     /**
      * This Q4_0 matrix with its {@linkplain Q4_0Rounded rounded-activation form} made (copied into native memory):
-     * its products of up to 4 tokens then round the activations to 9 bits per block of 32 (llama.cpp rounds to 8) and run
-     * up to twice as fast; not the same bits as the F32 products (which larger products still compute, so a token's result
-     * then depends on whether it was computed in a batch of more than 4). The blocks in {@code data} stay as they are for products with several
-     * tokens.
+     * its products of up to {@link Q4_0Rounded#MAX_TOKENS} tokens then round the activations to 9 bits per block of
+     * 32 (llama.cpp rounds to 8) and run up to twice as fast; not the same bits as the F32 products, which larger
+     * products still compute from the blocks in {@code data}, so a token's result then depends on whether it was
+     * computed in a larger batch.
      *
      * @throws IllegalArgumentException for types other than Q4_0
      */
     public Matrix withRoundedActivations() {
         return rounded != null ? this
                 : new Matrix(name, data, type, rows, cols, rowGroup, scales, Q4_0Rounded.of(this));
+    }
+
+    /** Whether a product of {@code nTokens} tokens with this matrix rounds its activations ({@link Q4_0Rounded}). */
+    public boolean roundsActivations(int nTokens) {
+        return rounded != null && nTokens <= Q4_0Rounded.MAX_TOKENS;
     }
 
     /** Whether {@link #interleaved()} also widens this type's block scales ({@link #scales()}). */

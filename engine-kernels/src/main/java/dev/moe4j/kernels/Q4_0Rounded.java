@@ -7,10 +7,10 @@ import java.util.Objects;
 import java.util.stream.IntStream;
 
 /**
- * The opt-in rounded-activation form of a Q4_0 matrix, for products of up to {@link #MAX_TOKENS} tokens (decode). As in llama.cpp's Q4_0
- * path, the activation is rounded per block of 32, here to {@code q = rint(x / dx)} with {@code dx = max|x| / 255}
- * (llama.cpp: 127, an 8-bit Q8_0 block with an f16 scale); each block's dot product with the weights' 4-bit quants is
- * then an exact integer, scaled once:
+ * The opt-in rounded-activation form of a Q4_0 matrix, for products of up to {@link #MAX_TOKENS} tokens (decode).
+ * As in llama.cpp's Q4_0 path, the activation is rounded per block of 32, here to {@code q = rint(x / dx)} with
+ * {@code dx = max|x| / 255} (llama.cpp: 127, an 8-bit Q8_0 block with an f16 scale); each block's dot product with
+ * the weights' 4-bit quants is then an exact integer, scaled once:
  * <pre>
  *   out[r] = Σ_b fma-in-order( (float) s[r][b], float(d[r][b] · dx[b]) ),   s[r][b] = Σ_i (q_w − 8)·q_x  (exact)
  * </pre>
@@ -67,7 +67,8 @@ public final class Q4_0Rounded {
     /** The form of a Q4_0 matrix in either layout, copied into native memory. */
     static Q4_0Rounded of(Matrix w) {
         if (w.type() != DType.Q4_0) {
-            throw new IllegalArgumentException(w.name() + ": rounded activations are for Q4_0 matrices, not " + w.type());
+            throw new IllegalArgumentException(
+                    w.name() + ": rounded activations are for Q4_0 matrices, not " + w.type());
         }
         int blocks = w.blocksPerRow();
         int groups = (w.rows() + ROWS - 1) / ROWS;
@@ -126,7 +127,8 @@ public final class Q4_0Rounded {
         int blocks = cols / BLOCK;
         long first = (long) from / ROWS * blocks;
         long groups = (count + ROWS - 1) / ROWS;
-        return new Q4_0Rounded(count, cols, data.asSlice(first * GROUP_BLOCK_BYTES, groups * blocks * GROUP_BLOCK_BYTES));
+        return new Q4_0Rounded(count, cols,
+                data.asSlice(first * GROUP_BLOCK_BYTES, groups * blocks * GROUP_BLOCK_BYTES));
     }
 
     /**

@@ -154,7 +154,7 @@ public final class ScalarKernels implements KernelProvider {
 
     @Override
     public void matmul(float[] out, Matrix w, float[] x, int nTokens, int rowStart, int rowEnd) {
-        if (nTokens <= Q4_0Rounded.MAX_TOKENS && w.rounded() != null) {
+        if (w.roundsActivations(nTokens)) {
             Q4_0Rounded.matvecScalar(out, w, x, nTokens, rowStart, rowEnd);
             return;
         }

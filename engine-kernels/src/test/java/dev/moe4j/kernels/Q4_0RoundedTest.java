@@ -38,7 +38,8 @@ class Q4_0RoundedTest {
         for (int cols : COLS) {
             for (int rows : ROWS) {
                 Matrix plain = TestMatrices.random(random, DType.Q4_0, rows, cols);
-                for (Matrix w : new Matrix[] {plain.withRoundedActivations(), plain.interleaved().withRoundedActivations()}) {
+                Matrix[] layouts = {plain.withRoundedActivations(), plain.interleaved().withRoundedActivations()};
+                for (Matrix w : layouts) {
                     float[] x = floats(random, cols);
                     String what = rows + "x" + cols + " row group " + w.rowGroup() + " at " + bits + " bits";
                     assertArrayEquals(product(ScalarKernels.INSTANCE, w, x, 0, rows), product(vector, w, x, 0, rows),
@@ -176,7 +177,9 @@ class Q4_0RoundedTest {
         }
     }
 
-    /** The kernel widens f16 scales with a shift and a multiply: zeros, subnormals and the extremes must come out exact. */
+    /**
+     * The kernel widens f16 scales with a shift and a multiply: zeros, subnormals and the extremes must come out exact.
+     */
     @ParameterizedTest(name = "{0} bits")
     @ValueSource(ints = {128, 256, 512})
     void everyFiniteScaleIsWidenedExactly(int bits) {

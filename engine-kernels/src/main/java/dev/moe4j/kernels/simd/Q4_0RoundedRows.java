@@ -150,7 +150,8 @@ final class Q4_0RoundedRows {
                         lowA = lowA.sub(correction);
                         lowB = lowB.sub(correction);
                         // the rows' f16 scales, widened exactly: sign and the 15 other bits shifted to a float's places
-                        // (the sign-extended copies above the exponent masked off), times 2^112
+                        // (the sign-extended copies above the exponent masked off), times 2^112. The four sums below are
+                        // written out: a helper taking vectors would box them where C2 declines to inline it
                         ShortVector halvesA = ShortVector.fromMemorySegment(ss, nibbles, scaleA, LE);
                         ShortVector halvesB = ShortVector.fromMemorySegment(ss, nibbles, scaleB, LE);
                         a0 = ((IntVector) lowA.convertShape(VectorOperators.S2I, is, 0))

@@ -2,7 +2,6 @@ package dev.moe4j.kernels.simd;
 
 import dev.moe4j.kernels.KernelProvider;
 import dev.moe4j.kernels.Matrix;
-import dev.moe4j.kernels.Q4_0Rounded;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -93,7 +92,7 @@ public final class VectorKernels implements KernelProvider {
 
     @Override
     public void matmul(float[] out, Matrix w, float[] x, int nTokens, int rowStart, int rowEnd) {
-        if (w.rounded() != null && nTokens <= Q4_0Rounded.MAX_TOKENS) {
+        if (w.roundsActivations(nTokens)) {
             Q4_0RoundedRows.matvec(lanes, out, w, x, nTokens, rowStart, rowEnd);
             return;
         }
