@@ -76,8 +76,8 @@ public final class Kernels {
 
     /**
      * Independent products in one parallel region: the rows of all of them, in groups of {@link Matrix#GROUP}
-     * (which interleaved storage keeps together; {@link Q4_0Rounded#ROWS} for a decode-sized product with
-     * rounded activations), are split across the pool together. A decode step's q, k and v,
+     * (which interleaved storage keeps together; {@link Q4_0Rounded#ROWS} for a matrix with the rounded-activation
+     * form), are split across the pool together. A decode step's q, k and v,
      * or its experts, are small matrices; one hand-off for all of them instead of one each keeps both threads
      * streaming. A long region of mat-vec sized products (a MoE step's experts, an output head) is claimed in
      * pieces ({@link Parallel#forRangeClaimed}, about eight a thread); other regions give each thread one contiguous
@@ -96,7 +96,7 @@ public final class Kernels {
             }
             checkLength("x", p.x(), (long) p.nTokens() * p.w().cols(), p.w());
             checkLength("out", p.out(), (long) p.nTokens() * p.w().rows(), p.w());
-            groupRows[i] = p.w().roundsActivations(p.nTokens()) ? Q4_0Rounded.ROWS : Matrix.GROUP;
+            groupRows[i] = p.w().rounded() != null ? Q4_0Rounded.ROWS : Matrix.GROUP;
             firstGroup[i + 1] = Math.addExact(firstGroup[i], (p.w().rows() + groupRows[i] - 1) / groupRows[i]);
             work += (long) p.w().cols() * p.nTokens() * p.w().rows();
             totalRows += p.w().rows();

@@ -28,7 +28,8 @@ import java.util.stream.IntStream;
  *     mat-vecs read these instead of the blocks' halves, so only {@link #interleaved()} and {@link #rowSlice}
  *     should make them (the constructor checks their size, not their values)
  * @param rounded null, or (Q4_0 only) the same matrix in the form products of up to 4 tokens take with rounded
- *     activations ({@link #withRoundedActivations()}); larger products use {@code data} as ever
+ *     activations ({@link #withRoundedActivations()}); larger products sum {@code data}'s widened rows in column
+ *     order
  */
 public record Matrix(String name, MemorySegment data, DType type, int rows, int cols, int rowGroup,
         MemorySegment scales, Q4_0Rounded rounded) {
@@ -83,9 +84,10 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
     /**
      * This Q4_0 matrix with its {@linkplain Q4_0Rounded rounded-activation form} made (copied into native memory):
      * its products of up to {@link Q4_0Rounded#MAX_TOKENS} tokens then round the activations to 9 bits per block of
-     * 32 (llama.cpp rounds to 8) and run up to twice as fast; not the same bits as the F32 products, which larger
-     * products still compute from the blocks in {@code data}, so a token's result then depends on whether it was
-     * computed in a larger batch.
+     * 32 (llama.cpp rounds to 8) and run up to twice as fast; larger products keep F32 activations but sum in
+     * column order ({@link Q4_0Rounded#matmulScalar}), faster than the canonical lane order. Neither gives the bits
+     * of the default products, and a token's result then depends on whether it was computed in a product of more
+     * than 4 tokens.
      *
      * @throws IllegalArgumentException for types other than Q4_0
      */

@@ -33,6 +33,14 @@ import java.util.stream.IntStream;
  *
  * <p>This class is the specification; {@link #matvecScalar} computes it from the matrix's original blocks, and the
  * vector kernel must give the same bits.
+ *
+ * <p>Products of more than {@link #MAX_TOKENS} tokens (prefill) keep F32 activations but, in this mode, sum in
+ * <em>column order</em> ({@link #matmulScalar}): out[t][r] is one fused multiply-add chain over the columns in
+ * increasing order from 0, on the exactly widened weights {@code d·(q − 8)}. That order lets the kernel hold rows in
+ * the lanes and broadcast each token's activation ({@code Q4_0RoundedTile}: no sums across lanes, a register of
+ * weights used by six tokens), which runs near the FMA peak; it is not the canonical lane order of the default mode's
+ * products, so here a token's prefill result differs, in the last bits, from its one-token result. Either way a token's
+ * result never depends on the other tokens of its batch or on how rows are split.
  */
 public final class Q4_0Rounded {
 
@@ -40,7 +48,8 @@ public final class Q4_0Rounded {
     public static final int ROWS = 32;
     /**
      * Tokens up to which a product takes this form (a decode step of up to this many sequences): each token's
-     * result is the one-token product's, whatever the batch. Larger batches (prefill) widen to F32.
+     * result is the one-token product's, whatever the batch. Larger batches (prefill) keep F32 activations and sum
+     * in column order ({@link #matmulScalar}).
      */
     public static final int MAX_TOKENS = 4;
     /** Rounding steps either side of 0: activations are rounded to q·dx with |q| ≤ STEPS. */
@@ -163,6 +172,35 @@ public final class Q4_0Rounded {
     public static void matvecScalar(float[] out, Matrix w, float[] x, int nTokens, int rowStart, int rowEnd) {
         for (int t = 0; t < nTokens; t++) {
             matvecScalar(out, t * w.rows(), w, x, t * w.cols(), rowStart, rowEnd);
+        }
+    }
+
+    /**
+     * The specification of products of more than {@link #MAX_TOKENS} tokens in this mode: out[t][r] =
+     * fma(w[r][cols−1], x[t][cols−1], … fma(w[r][1], x[t][1], fma(w[r][0], x[t][0], 0)) …), the weights widened
+     * exactly from {@code w}'s own blocks (either layout), for t in [0, nTokens) and r in [rowStart, rowEnd).
+     */
+    public static void matmulScalar(float[] out, Matrix w, float[] x, int nTokens, int rowStart, int rowEnd) {
+        int cols = w.cols();
+        float[] row = new float[cols];
+        MemorySegment data = w.data();
+        for (int r = rowStart; r < rowEnd; r++) {
+            for (int b = 0; b < cols / BLOCK; b++) {
+                long at = w.blockOffset(r, b);
+                float d = Float.float16ToFloat(data.get(LE_SHORT, at));
+                for (int j = 0; j < HALF; j++) {
+                    int packed = data.get(ValueLayout.JAVA_BYTE, at + 2 + j) & 0xFF;
+                    row[b * BLOCK + j] = ((packed & 15) - 8) * d;
+                    row[b * BLOCK + HALF + j] = ((packed >>> 4) - 8) * d;
+                }
+            }
+            for (int t = 0; t < nTokens; t++) {
+                float acc = 0f;
+                for (int c = 0; c < cols; c++) {
+                    acc = Math.fma(row[c], x[t * cols + c], acc);
+                }
+                out[t * w.rows() + r] = acc;
+            }
         }
     }
 

@@ -158,6 +158,10 @@ public final class ScalarKernels implements KernelProvider {
             Q4_0Rounded.matvecScalar(out, w, x, nTokens, rowStart, rowEnd);
             return;
         }
+        if (w.rounded() != null) {
+            Q4_0Rounded.matmulScalar(out, w, x, nTokens, rowStart, rowEnd);
+            return;
+        }
         int cols = w.cols();
         int rows = w.rows();
         float[] row = new float[cols];

@@ -59,7 +59,7 @@ class Q4_0RoundedTest {
 
     /**
      * Decode batches of up to {@link Q4_0Rounded#MAX_TOKENS} tokens round too, each token with exactly the bits it gets
-     * alone, in the vector kernel as in the specification; a fifth token takes the F32 path.
+     * alone, in the vector kernel as in the specification; a fifth token takes the F32 column-order path.
      */
     @ParameterizedTest(name = "{0} bits")
     @ValueSource(ints = {128, 256, 512})
@@ -83,7 +83,7 @@ class Q4_0RoundedTest {
                         assertArrayEquals(alone, got, what);
                         assertArrayEquals(alone, java.util.Arrays.copyOfRange(scalar, t * rows, (t + 1) * rows), what);
                     } else {
-                        assertTrue(!java.util.Arrays.equals(alone, got), what + ": a prefill-sized batch is F32");
+                        assertTrue(!java.util.Arrays.equals(alone, got), what + ": a prefill-sized batch keeps F32 activations");
                     }
                 }
             }

@@ -96,6 +96,10 @@ public final class VectorKernels implements KernelProvider {
             Q4_0RoundedRows.matvec(lanes, out, w, x, nTokens, rowStart, rowEnd);
             return;
         }
+        if (w.rounded() != null) {
+            Q4_0RoundedTile.matmul(lanes, out, w, x, nTokens, rowStart, rowEnd);
+            return;
+        }
         if (nTokens > 1) {
             TileMatmul.matmul(lanes, out, w, x, nTokens, rowStart, rowEnd);
             return;
