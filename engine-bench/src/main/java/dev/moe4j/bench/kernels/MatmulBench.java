@@ -47,7 +47,10 @@ public class MatmulBench {
     @Param({"1024x3072", "3072x1024", "2048x768", "151936x1024"})
     public String shape;
 
-    /** A DType, or Q4_0_ROUNDED: Q4_0 with its rounded-activation form (one token: Q4_0Rounded's kernel). */
+    /**
+     * A DType, or Q4_0_ROUNDED: Q4_0 with its rounded-activation form (one token: its rounded kernel; 32 tokens: its
+     * column-order tile).
+     */
     @Param({"F32", "BF16", "Q8_0", "Q4_0", "Q4_0_ROUNDED"})
     public String type;
 
