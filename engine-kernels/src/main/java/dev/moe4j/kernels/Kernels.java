@@ -89,8 +89,10 @@ public final class Kernels {
         int[] groupRows = new int[products.length];
         long work = 0;
         long totalRows = 0;
+        boolean columnOrder = true;
         for (int i = 0; i < products.length; i++) {
             Product p = products[i];
+            columnOrder &= p.w().rounded() != null && !p.w().roundsActivations(p.nTokens());
             if (p.nTokens() <= 0) {
                 throw new IllegalArgumentException("nTokens must be positive, was " + p.nTokens());
             }
@@ -120,7 +122,12 @@ public final class Kernels {
                 }
             }
         };
-        if (work / totalRows <= MAT_VEC_WORK_PER_ROW && work >= MIN_CLAIMED_WORK) {
+        if (columnOrder) {
+            // prompt-sized products in the rounded mode's column order pack nothing per call, so they are claimed in
+            // pieces too: an even number of 32-row groups, so that a piece does not cut a 64-row tile
+            int grain = Math.max(Math.max(2, minGroups), groups / (parallel.threads() * CLAIMS_PER_THREAD));
+            parallel.forRangeClaimed(groups, grain + grain % 2, split);
+        } else if (work / totalRows <= MAT_VEC_WORK_PER_ROW && work >= MIN_CLAIMED_WORK) {
             // a long mat-vec region: claimed in pieces, so that a thread slowed by its core's neighbours takes fewer
             int grain = Math.max(Math.max(2, minGroups), groups / (parallel.threads() * CLAIMS_PER_THREAD));
             parallel.forRangeClaimed(groups, grain, split);
