@@ -149,11 +149,11 @@ final class Q8_0Rows {
      * takes the generic loop above.
      */
     private static void matvec16(float[] out, Matrix w, float[] x, int rowStart, int rowEnd) {
-        int pairs = Q8_0Rows.groupPairs(w, rowStart, rowEnd);
-        if (pairs > 0) {
-            twoStreams(out, w, x, rowStart, pairs);
+        int quads = groupPairs(w, rowStart, rowEnd) / 2;
+        if (quads > 0) {
+            fourStreams(out, w, x, rowStart, quads);
         }
-        int r = rowStart + 2 * Matrix.GROUP * pairs;
+        int r = rowStart + 4 * Matrix.GROUP * quads;
         if (r < rowEnd) {
             oneStream(out, w, x, r, rowEnd);
         }
@@ -172,9 +172,12 @@ final class Q8_0Rows {
     }
 
     /**
-     * Groups [first, first + 2·pairs) of four rows (whole groups), as two streams: pass g sums group g of the first
-     * half and group g of the second half, each with exactly the ops {@link #oneStream} gives a row. From DRAM one
-     * core then keeps two prefetch streams going where one left it waiting on memory (see {@code Q4_0Rows}).
+     * Groups [first, first + 4·quads) of four rows (whole groups), as four streams: pass g sums group g of each
+     * quarter, each row with exactly the ops {@link #oneStream} gives it. From DRAM one core keeps four prefetch
+     * streams going: two streams (as {@code Q4_0Rows} still runs) left it waiting on memory, one core on the
+     * 151936×2048 head 19.4 → 22.7 Gweights/s (alternating in one process); tg128 alternating A/B, two threads:
+     * 0.6B shape 43–48 → 55–59 tok/s, 30B-A3B 4 layers 48–63 → 48–78 (6 of 7 pairs faster or equal). In L2 it
+     * costs about a fifth (36 → 30 Gweights/s), but decode reads its weights from DRAM.
      *
      * <p>Every product is written {@code x.fma(scale.mul(widened), acc)}: the methods are called on vectors whose
      * exact class C2 knows from a constant species ({@code fromArray}, {@code broadcast}), never on the result of
@@ -183,124 +186,214 @@ final class Q8_0Rows {
      * C2's node budget, and the loop boxed vectors: decode at 8-17 instead of 26-28 tok/s for the whole run
      * (0.6B Q8_0); 20 runs of 20 fast with exact receivers. q·d = d·q and x·w = w·x exactly: the same bits.
      */
-    private static void twoStreams(float[] out, Matrix w, float[] x, int first, int pairs) {
+    private static void fourStreams(float[] out, Matrix w, float[] x, int first, int quads) {
         MemorySegment data = w.data();
         MemorySegment scales = w.scales();
         int blocks = w.cols() / BLOCK;
         long groupStride = Matrix.GROUP * BLOCK_BYTES;
         long scaleGroupStride = Matrix.GROUP * Float.BYTES;
-        for (int g = 0; g < pairs; g++) {
-            int ra = first + Matrix.GROUP * g;
-            int rb = first + Matrix.GROUP * (pairs + g);
+        for (int g = 0; g < quads; g++) {
+            int ra = first + Matrix.GROUP * (0 * quads + g);
+            int rb = first + Matrix.GROUP * (1 * quads + g);
+            int rc = first + Matrix.GROUP * (2 * quads + g);
+            int rd = first + Matrix.GROUP * (3 * quads + g);
             long a = w.blockOffset(ra, 0);
             long b = w.blockOffset(rb, 0);
+            long c = w.blockOffset(rc, 0);
+            long d = w.blockOffset(rd, 0);
             // scale k of the interleaved storage is that of the block at byte k * BLOCK_BYTES
             long sa = a / BLOCK_BYTES * Float.BYTES;
             long sb = b / BLOCK_BYTES * Float.BYTES;
-            FloatVector acc0 = FloatVector.zero(F16);
-            FloatVector acc1 = acc0;
-            FloatVector acc2 = acc0;
-            FloatVector acc3 = acc0;
-            FloatVector bcc0 = acc0;
-            FloatVector bcc1 = acc0;
-            FloatVector bcc2 = acc0;
-            FloatVector bcc3 = acc0;
+            long sc = c / BLOCK_BYTES * Float.BYTES;
+            long sd = d / BLOCK_BYTES * Float.BYTES;
+            FloatVector a0 = FloatVector.zero(F16);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            FloatVector b0 = a0;
+            FloatVector b1 = a0;
+            FloatVector b2 = a0;
+            FloatVector b3 = a0;
+            FloatVector c0 = a0;
+            FloatVector c1 = a0;
+            FloatVector c2 = a0;
+            FloatVector c3 = a0;
+            FloatVector d0 = a0;
+            FloatVector d1 = a0;
+            FloatVector d2 = a0;
+            FloatVector d3 = a0;
             for (int block = 0; block < blocks; block++) {
                 FloatVector x0 = FloatVector.fromArray(F16, x, block * BLOCK);
                 FloatVector x1 = FloatVector.fromArray(F16, x, block * BLOCK + 16);
-                long atA = a + block * groupStride;
-                long stA = sa + block * scaleGroupStride;
-                float da0 = scales.get(LE_FLOAT, stA);
-                float da1 = scales.get(LE_FLOAT, stA + Float.BYTES);
-                float da2 = scales.get(LE_FLOAT, stA + 2 * Float.BYTES);
-                float da3 = scales.get(LE_FLOAT, stA + 3 * Float.BYTES);
-                FloatVector scalea0 = FloatVector.broadcast(F16, da0);
-                FloatVector scalea1 = FloatVector.broadcast(F16, da1);
-                FloatVector scalea2 = FloatVector.broadcast(F16, da2);
-                FloatVector scalea3 = FloatVector.broadcast(F16, da3);
-                acc0 = x0.fma(scalea0.mul(ByteVector.fromMemorySegment(B16, data, atA + 2, LE)
-                        .convertShape(VectorOperators.B2F, F16, 0)), acc0);
-                acc1 = x0.fma(scalea1.mul(ByteVector.fromMemorySegment(B16, data, atA + BLOCK_BYTES + 2, LE)
-                        .convertShape(VectorOperators.B2F, F16, 0)), acc1);
-                acc2 = x0.fma(scalea2.mul(ByteVector.fromMemorySegment(B16, data, atA + 2 * BLOCK_BYTES + 2, LE)
-                        .convertShape(VectorOperators.B2F, F16, 0)), acc2);
-                acc3 = x0.fma(scalea3.mul(ByteVector.fromMemorySegment(B16, data, atA + 3 * BLOCK_BYTES + 2, LE)
-                        .convertShape(VectorOperators.B2F, F16, 0)), acc3);
-                acc0 = x1.fma(scalea0.mul(ByteVector.fromMemorySegment(B16, data, atA + 18, LE)
-                        .convertShape(VectorOperators.B2F, F16, 0)), acc0);
-                acc1 = x1.fma(scalea1.mul(ByteVector.fromMemorySegment(B16, data, atA + BLOCK_BYTES + 18, LE)
-                        .convertShape(VectorOperators.B2F, F16, 0)), acc1);
-                acc2 = x1.fma(scalea2.mul(ByteVector.fromMemorySegment(B16, data, atA + 2 * BLOCK_BYTES + 18, LE)
-                        .convertShape(VectorOperators.B2F, F16, 0)), acc2);
-                acc3 = x1.fma(scalea3.mul(ByteVector.fromMemorySegment(B16, data, atA + 3 * BLOCK_BYTES + 18, LE)
-                        .convertShape(VectorOperators.B2F, F16, 0)), acc3);
-                long atB = b + block * groupStride;
-                long stB = sb + block * scaleGroupStride;
-                float db0 = scales.get(LE_FLOAT, stB);
-                float db1 = scales.get(LE_FLOAT, stB + Float.BYTES);
-                float db2 = scales.get(LE_FLOAT, stB + 2 * Float.BYTES);
-                float db3 = scales.get(LE_FLOAT, stB + 3 * Float.BYTES);
-                FloatVector scaleb0 = FloatVector.broadcast(F16, db0);
-                FloatVector scaleb1 = FloatVector.broadcast(F16, db1);
-                FloatVector scaleb2 = FloatVector.broadcast(F16, db2);
-                FloatVector scaleb3 = FloatVector.broadcast(F16, db3);
-                bcc0 = x0.fma(scaleb0.mul(ByteVector.fromMemorySegment(B16, data, atB + 2, LE)
-                        .convertShape(VectorOperators.B2F, F16, 0)), bcc0);
-                bcc1 = x0.fma(scaleb1.mul(ByteVector.fromMemorySegment(B16, data, atB + BLOCK_BYTES + 2, LE)
-                        .convertShape(VectorOperators.B2F, F16, 0)), bcc1);
-                bcc2 = x0.fma(scaleb2.mul(ByteVector.fromMemorySegment(B16, data, atB + 2 * BLOCK_BYTES + 2, LE)
-                        .convertShape(VectorOperators.B2F, F16, 0)), bcc2);
-                bcc3 = x0.fma(scaleb3.mul(ByteVector.fromMemorySegment(B16, data, atB + 3 * BLOCK_BYTES + 2, LE)
-                        .convertShape(VectorOperators.B2F, F16, 0)), bcc3);
-                bcc0 = x1.fma(scaleb0.mul(ByteVector.fromMemorySegment(B16, data, atB + 18, LE)
-                        .convertShape(VectorOperators.B2F, F16, 0)), bcc0);
-                bcc1 = x1.fma(scaleb1.mul(ByteVector.fromMemorySegment(B16, data, atB + BLOCK_BYTES + 18, LE)
-                        .convertShape(VectorOperators.B2F, F16, 0)), bcc1);
-                bcc2 = x1.fma(scaleb2.mul(ByteVector.fromMemorySegment(B16, data, atB + 2 * BLOCK_BYTES + 18, LE)
-                        .convertShape(VectorOperators.B2F, F16, 0)), bcc2);
-                bcc3 = x1.fma(scaleb3.mul(ByteVector.fromMemorySegment(B16, data, atB + 3 * BLOCK_BYTES + 18, LE)
-                        .convertShape(VectorOperators.B2F, F16, 0)), bcc3);
+                long ata = a + block * groupStride;
+                long sta = sa + block * scaleGroupStride;
+                FloatVector da0 = FloatVector.broadcast(F16, scales.get(LE_FLOAT, sta));
+                FloatVector da1 = FloatVector.broadcast(F16, scales.get(LE_FLOAT, sta + Float.BYTES));
+                FloatVector da2 = FloatVector.broadcast(F16, scales.get(LE_FLOAT, sta + 2 * Float.BYTES));
+                FloatVector da3 = FloatVector.broadcast(F16, scales.get(LE_FLOAT, sta + 3 * Float.BYTES));
+                a0 = x0.fma(da0.mul(ByteVector.fromMemorySegment(B16, data, ata + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), a0);
+                a1 = x0.fma(da1.mul(ByteVector.fromMemorySegment(B16, data, ata + BLOCK_BYTES + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), a1);
+                a2 = x0.fma(da2.mul(ByteVector.fromMemorySegment(B16, data, ata + 2 * BLOCK_BYTES + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), a2);
+                a3 = x0.fma(da3.mul(ByteVector.fromMemorySegment(B16, data, ata + 3 * BLOCK_BYTES + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), a3);
+                a0 = x1.fma(da0.mul(ByteVector.fromMemorySegment(B16, data, ata + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), a0);
+                a1 = x1.fma(da1.mul(ByteVector.fromMemorySegment(B16, data, ata + BLOCK_BYTES + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), a1);
+                a2 = x1.fma(da2.mul(ByteVector.fromMemorySegment(B16, data, ata + 2 * BLOCK_BYTES + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), a2);
+                a3 = x1.fma(da3.mul(ByteVector.fromMemorySegment(B16, data, ata + 3 * BLOCK_BYTES + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), a3);
+                long atb = b + block * groupStride;
+                long stb = sb + block * scaleGroupStride;
+                FloatVector db0 = FloatVector.broadcast(F16, scales.get(LE_FLOAT, stb));
+                FloatVector db1 = FloatVector.broadcast(F16, scales.get(LE_FLOAT, stb + Float.BYTES));
+                FloatVector db2 = FloatVector.broadcast(F16, scales.get(LE_FLOAT, stb + 2 * Float.BYTES));
+                FloatVector db3 = FloatVector.broadcast(F16, scales.get(LE_FLOAT, stb + 3 * Float.BYTES));
+                b0 = x0.fma(db0.mul(ByteVector.fromMemorySegment(B16, data, atb + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), b0);
+                b1 = x0.fma(db1.mul(ByteVector.fromMemorySegment(B16, data, atb + BLOCK_BYTES + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), b1);
+                b2 = x0.fma(db2.mul(ByteVector.fromMemorySegment(B16, data, atb + 2 * BLOCK_BYTES + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), b2);
+                b3 = x0.fma(db3.mul(ByteVector.fromMemorySegment(B16, data, atb + 3 * BLOCK_BYTES + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), b3);
+                b0 = x1.fma(db0.mul(ByteVector.fromMemorySegment(B16, data, atb + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), b0);
+                b1 = x1.fma(db1.mul(ByteVector.fromMemorySegment(B16, data, atb + BLOCK_BYTES + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), b1);
+                b2 = x1.fma(db2.mul(ByteVector.fromMemorySegment(B16, data, atb + 2 * BLOCK_BYTES + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), b2);
+                b3 = x1.fma(db3.mul(ByteVector.fromMemorySegment(B16, data, atb + 3 * BLOCK_BYTES + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), b3);
+                long atc = c + block * groupStride;
+                long stc = sc + block * scaleGroupStride;
+                FloatVector dc0 = FloatVector.broadcast(F16, scales.get(LE_FLOAT, stc));
+                FloatVector dc1 = FloatVector.broadcast(F16, scales.get(LE_FLOAT, stc + Float.BYTES));
+                FloatVector dc2 = FloatVector.broadcast(F16, scales.get(LE_FLOAT, stc + 2 * Float.BYTES));
+                FloatVector dc3 = FloatVector.broadcast(F16, scales.get(LE_FLOAT, stc + 3 * Float.BYTES));
+                c0 = x0.fma(dc0.mul(ByteVector.fromMemorySegment(B16, data, atc + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), c0);
+                c1 = x0.fma(dc1.mul(ByteVector.fromMemorySegment(B16, data, atc + BLOCK_BYTES + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), c1);
+                c2 = x0.fma(dc2.mul(ByteVector.fromMemorySegment(B16, data, atc + 2 * BLOCK_BYTES + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), c2);
+                c3 = x0.fma(dc3.mul(ByteVector.fromMemorySegment(B16, data, atc + 3 * BLOCK_BYTES + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), c3);
+                c0 = x1.fma(dc0.mul(ByteVector.fromMemorySegment(B16, data, atc + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), c0);
+                c1 = x1.fma(dc1.mul(ByteVector.fromMemorySegment(B16, data, atc + BLOCK_BYTES + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), c1);
+                c2 = x1.fma(dc2.mul(ByteVector.fromMemorySegment(B16, data, atc + 2 * BLOCK_BYTES + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), c2);
+                c3 = x1.fma(dc3.mul(ByteVector.fromMemorySegment(B16, data, atc + 3 * BLOCK_BYTES + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), c3);
+                long atd = d + block * groupStride;
+                long std = sd + block * scaleGroupStride;
+                FloatVector dd0 = FloatVector.broadcast(F16, scales.get(LE_FLOAT, std));
+                FloatVector dd1 = FloatVector.broadcast(F16, scales.get(LE_FLOAT, std + Float.BYTES));
+                FloatVector dd2 = FloatVector.broadcast(F16, scales.get(LE_FLOAT, std + 2 * Float.BYTES));
+                FloatVector dd3 = FloatVector.broadcast(F16, scales.get(LE_FLOAT, std + 3 * Float.BYTES));
+                d0 = x0.fma(dd0.mul(ByteVector.fromMemorySegment(B16, data, atd + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), d0);
+                d1 = x0.fma(dd1.mul(ByteVector.fromMemorySegment(B16, data, atd + BLOCK_BYTES + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), d1);
+                d2 = x0.fma(dd2.mul(ByteVector.fromMemorySegment(B16, data, atd + 2 * BLOCK_BYTES + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), d2);
+                d3 = x0.fma(dd3.mul(ByteVector.fromMemorySegment(B16, data, atd + 3 * BLOCK_BYTES + 2, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), d3);
+                d0 = x1.fma(dd0.mul(ByteVector.fromMemorySegment(B16, data, atd + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), d0);
+                d1 = x1.fma(dd1.mul(ByteVector.fromMemorySegment(B16, data, atd + BLOCK_BYTES + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), d1);
+                d2 = x1.fma(dd2.mul(ByteVector.fromMemorySegment(B16, data, atd + 2 * BLOCK_BYTES + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), d2);
+                d3 = x1.fma(dd3.mul(ByteVector.fromMemorySegment(B16, data, atd + 3 * BLOCK_BYTES + 18, LE)
+                        .convertShape(VectorOperators.B2F, F16, 0)), d3);
             }
-            acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_8));
-            acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_4));
-            acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_2));
-            acc0 = acc0.add(acc0.rearrange(Lanes.Bits512.ROTATE_1));
-            out[ra] = acc0.lane(0);
-            acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_8));
-            acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_4));
-            acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_2));
-            acc1 = acc1.add(acc1.rearrange(Lanes.Bits512.ROTATE_1));
-            out[ra + 1] = acc1.lane(0);
-            acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_8));
-            acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_4));
-            acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_2));
-            acc2 = acc2.add(acc2.rearrange(Lanes.Bits512.ROTATE_1));
-            out[ra + 2] = acc2.lane(0);
-            acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_8));
-            acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_4));
-            acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_2));
-            acc3 = acc3.add(acc3.rearrange(Lanes.Bits512.ROTATE_1));
-            out[ra + 3] = acc3.lane(0);
-            bcc0 = bcc0.add(bcc0.rearrange(Lanes.Bits512.ROTATE_8));
-            bcc0 = bcc0.add(bcc0.rearrange(Lanes.Bits512.ROTATE_4));
-            bcc0 = bcc0.add(bcc0.rearrange(Lanes.Bits512.ROTATE_2));
-            bcc0 = bcc0.add(bcc0.rearrange(Lanes.Bits512.ROTATE_1));
-            out[rb] = bcc0.lane(0);
-            bcc1 = bcc1.add(bcc1.rearrange(Lanes.Bits512.ROTATE_8));
-            bcc1 = bcc1.add(bcc1.rearrange(Lanes.Bits512.ROTATE_4));
-            bcc1 = bcc1.add(bcc1.rearrange(Lanes.Bits512.ROTATE_2));
-            bcc1 = bcc1.add(bcc1.rearrange(Lanes.Bits512.ROTATE_1));
-            out[rb + 1] = bcc1.lane(0);
-            bcc2 = bcc2.add(bcc2.rearrange(Lanes.Bits512.ROTATE_8));
-            bcc2 = bcc2.add(bcc2.rearrange(Lanes.Bits512.ROTATE_4));
-            bcc2 = bcc2.add(bcc2.rearrange(Lanes.Bits512.ROTATE_2));
-            bcc2 = bcc2.add(bcc2.rearrange(Lanes.Bits512.ROTATE_1));
-            out[rb + 2] = bcc2.lane(0);
-            bcc3 = bcc3.add(bcc3.rearrange(Lanes.Bits512.ROTATE_8));
-            bcc3 = bcc3.add(bcc3.rearrange(Lanes.Bits512.ROTATE_4));
-            bcc3 = bcc3.add(bcc3.rearrange(Lanes.Bits512.ROTATE_2));
-            bcc3 = bcc3.add(bcc3.rearrange(Lanes.Bits512.ROTATE_1));
-            out[rb + 3] = bcc3.lane(0);
+            a0 = a0.add(a0.rearrange(Lanes.Bits512.ROTATE_8));
+            a0 = a0.add(a0.rearrange(Lanes.Bits512.ROTATE_4));
+            a0 = a0.add(a0.rearrange(Lanes.Bits512.ROTATE_2));
+            a0 = a0.add(a0.rearrange(Lanes.Bits512.ROTATE_1));
+            out[ra] = a0.lane(0);
+            a1 = a1.add(a1.rearrange(Lanes.Bits512.ROTATE_8));
+            a1 = a1.add(a1.rearrange(Lanes.Bits512.ROTATE_4));
+            a1 = a1.add(a1.rearrange(Lanes.Bits512.ROTATE_2));
+            a1 = a1.add(a1.rearrange(Lanes.Bits512.ROTATE_1));
+            out[ra + 1] = a1.lane(0);
+            a2 = a2.add(a2.rearrange(Lanes.Bits512.ROTATE_8));
+            a2 = a2.add(a2.rearrange(Lanes.Bits512.ROTATE_4));
+            a2 = a2.add(a2.rearrange(Lanes.Bits512.ROTATE_2));
+            a2 = a2.add(a2.rearrange(Lanes.Bits512.ROTATE_1));
+            out[ra + 2] = a2.lane(0);
+            a3 = a3.add(a3.rearrange(Lanes.Bits512.ROTATE_8));
+            a3 = a3.add(a3.rearrange(Lanes.Bits512.ROTATE_4));
+            a3 = a3.add(a3.rearrange(Lanes.Bits512.ROTATE_2));
+            a3 = a3.add(a3.rearrange(Lanes.Bits512.ROTATE_1));
+            out[ra + 3] = a3.lane(0);
+            b0 = b0.add(b0.rearrange(Lanes.Bits512.ROTATE_8));
+            b0 = b0.add(b0.rearrange(Lanes.Bits512.ROTATE_4));
+            b0 = b0.add(b0.rearrange(Lanes.Bits512.ROTATE_2));
+            b0 = b0.add(b0.rearrange(Lanes.Bits512.ROTATE_1));
+            out[rb] = b0.lane(0);
+            b1 = b1.add(b1.rearrange(Lanes.Bits512.ROTATE_8));
+            b1 = b1.add(b1.rearrange(Lanes.Bits512.ROTATE_4));
+            b1 = b1.add(b1.rearrange(Lanes.Bits512.ROTATE_2));
+            b1 = b1.add(b1.rearrange(Lanes.Bits512.ROTATE_1));
+            out[rb + 1] = b1.lane(0);
+            b2 = b2.add(b2.rearrange(Lanes.Bits512.ROTATE_8));
+            b2 = b2.add(b2.rearrange(Lanes.Bits512.ROTATE_4));
+            b2 = b2.add(b2.rearrange(Lanes.Bits512.ROTATE_2));
+            b2 = b2.add(b2.rearrange(Lanes.Bits512.ROTATE_1));
+            out[rb + 2] = b2.lane(0);
+            b3 = b3.add(b3.rearrange(Lanes.Bits512.ROTATE_8));
+            b3 = b3.add(b3.rearrange(Lanes.Bits512.ROTATE_4));
+            b3 = b3.add(b3.rearrange(Lanes.Bits512.ROTATE_2));
+            b3 = b3.add(b3.rearrange(Lanes.Bits512.ROTATE_1));
+            out[rb + 3] = b3.lane(0);
+            c0 = c0.add(c0.rearrange(Lanes.Bits512.ROTATE_8));
+            c0 = c0.add(c0.rearrange(Lanes.Bits512.ROTATE_4));
+            c0 = c0.add(c0.rearrange(Lanes.Bits512.ROTATE_2));
+            c0 = c0.add(c0.rearrange(Lanes.Bits512.ROTATE_1));
+            out[rc] = c0.lane(0);
+            c1 = c1.add(c1.rearrange(Lanes.Bits512.ROTATE_8));
+            c1 = c1.add(c1.rearrange(Lanes.Bits512.ROTATE_4));
+            c1 = c1.add(c1.rearrange(Lanes.Bits512.ROTATE_2));
+            c1 = c1.add(c1.rearrange(Lanes.Bits512.ROTATE_1));
+            out[rc + 1] = c1.lane(0);
+            c2 = c2.add(c2.rearrange(Lanes.Bits512.ROTATE_8));
+            c2 = c2.add(c2.rearrange(Lanes.Bits512.ROTATE_4));
+            c2 = c2.add(c2.rearrange(Lanes.Bits512.ROTATE_2));
+            c2 = c2.add(c2.rearrange(Lanes.Bits512.ROTATE_1));
+            out[rc + 2] = c2.lane(0);
+            c3 = c3.add(c3.rearrange(Lanes.Bits512.ROTATE_8));
+            c3 = c3.add(c3.rearrange(Lanes.Bits512.ROTATE_4));
+            c3 = c3.add(c3.rearrange(Lanes.Bits512.ROTATE_2));
+            c3 = c3.add(c3.rearrange(Lanes.Bits512.ROTATE_1));
+            out[rc + 3] = c3.lane(0);
+            d0 = d0.add(d0.rearrange(Lanes.Bits512.ROTATE_8));
+            d0 = d0.add(d0.rearrange(Lanes.Bits512.ROTATE_4));
+            d0 = d0.add(d0.rearrange(Lanes.Bits512.ROTATE_2));
+            d0 = d0.add(d0.rearrange(Lanes.Bits512.ROTATE_1));
+            out[rd] = d0.lane(0);
+            d1 = d1.add(d1.rearrange(Lanes.Bits512.ROTATE_8));
+            d1 = d1.add(d1.rearrange(Lanes.Bits512.ROTATE_4));
+            d1 = d1.add(d1.rearrange(Lanes.Bits512.ROTATE_2));
+            d1 = d1.add(d1.rearrange(Lanes.Bits512.ROTATE_1));
+            out[rd + 1] = d1.lane(0);
+            d2 = d2.add(d2.rearrange(Lanes.Bits512.ROTATE_8));
+            d2 = d2.add(d2.rearrange(Lanes.Bits512.ROTATE_4));
+            d2 = d2.add(d2.rearrange(Lanes.Bits512.ROTATE_2));
+            d2 = d2.add(d2.rearrange(Lanes.Bits512.ROTATE_1));
+            out[rd + 2] = d2.lane(0);
+            d3 = d3.add(d3.rearrange(Lanes.Bits512.ROTATE_8));
+            d3 = d3.add(d3.rearrange(Lanes.Bits512.ROTATE_4));
+            d3 = d3.add(d3.rearrange(Lanes.Bits512.ROTATE_2));
+            d3 = d3.add(d3.rearrange(Lanes.Bits512.ROTATE_1));
+            out[rd + 3] = d3.lane(0);
         }
     }
 
