@@ -74,14 +74,15 @@ class DeterminismTest {
         assertEquals(2 * (DType.values().length * 2 + 4 + 7), interpreted.hashes().size(), interpreted.output());
         // a kernel may be inlined into its caller, so any compiled method of the name counts; at 512 bits the
         // tile that runs is the 16-lane one (the generic tile is never called there), and the interleaved matrices
-        // take the 16-lane mat-vecs (two streams over pairs of whole groups, then one)
+        // take the 16-lane mat-vecs (four streams (Q8_0) or two (Q4_0) over whole groups, then one)
         List<String> compiled = c2.c2Compiled().stream().filter(method -> method.startsWith("dev.moe4j.kernels.simd."))
                 .toList();
         String tile = bits == 512 ? "::multiplyTile16" : "::multiplyTile";
         List<String> kernels = new ArrayList<>(List.of("::matvec", tile, "::softmax", "::siluMul", "::scores",
                 "::weightedSum", "::scores4", "::weightedSum4"));
         if (bits == 512) {
-            kernels.add("::twoStreams");
+            kernels.add("::fourStreams"); // Q8_0
+            kernels.add("::twoStreams"); // Q4_0
             kernels.add("::oneStream");
             kernels.add("::sum16");
         }

@@ -18,7 +18,7 @@ public final class KernelHashes {
     /** Float types: 67 columns leave a scalar tail at every width. Block types: whole blocks. */
     private static final int FLOAT_COLS = 67;
     /** Interleaved 16-lane mat-vecs: two streams over rows 0-7, then rows 8-12 four at a time. */
-    private static final int ROWS = 13;
+    private static final int ROWS = 21; // five whole groups of four and a row: the many-stream mat-vecs, then one
     private static final int TOKENS = 4;
     private static final int N = 67;
     private static final int HEADS = 2;
