@@ -107,7 +107,7 @@ final class Q4_0RoundedTile {
                                     t4 * cols, t5 * cols, dst, o + t0 * dstRows, o + t1 * dstRows,
                                     o + t2 * dstRows, o + t3 * dstRows, o + t4 * dstRows, o + t5 * dstRows, k0 == 0);
                         } else {
-                            tile(fs, panel, panelAt, width, x, k0, t0 * cols, t1 * cols, t2 * cols, t3 * cols,
+                            tile(lanes, panel, panelAt, width, x, k0, t0 * cols, t1 * cols, t2 * cols, t3 * cols,
                                     t4 * cols, t5 * cols, dst, o + t0 * dstRows, o + t1 * dstRows,
                                     o + t2 * dstRows, o + t3 * dstRows, o + t4 * dstRows, o + t5 * dstRows, k0 == 0);
                         }
@@ -274,36 +274,107 @@ final class Q4_0RoundedTile {
     }
 
     /**
-     * {@link #tile16} for any register width (128 and 256 bits here): the same fmas in the same order per sum, so the
-     * same bits; slower where the species is not a constant.
+     * {@link #tile16} for 128 and 256 bits: the same fmas in the same order per sum, so the same bits, with the species
+     * taken from {@code lanes} inside the method (a constant for C2) and every sum in its own local, never in an array
+     * (which would box the vectors).
      */
-    private static void tile(VectorSpecies<Float> fs, MemorySegment panel, long panelAt, int width, float[] x, int k0,
-            int x0, int x1, int x2, int x3, int x4, int x5, float[] dst, int o0, int o1, int o2, int o3, int o4,
-            int o5, boolean first) {
+    private static void tile(Lanes lanes, MemorySegment panel, long panelAt, int width, float[] x, int k0, int x0,
+            int x1, int x2, int x3, int x4, int x5, float[] dst, int o0, int o1, int o2, int o3, int o4, int o5,
+            boolean first) {
+        VectorSpecies<Float> fs = lanes.floats(); // a constant for C2: a JVM loads one Lanes class
         int n = fs.length();
-        int[] xs = {x0 + k0, x1 + k0, x2 + k0, x3 + k0, x4 + k0, x5 + k0};
-        int[] os = {o0, o1, o2, o3, o4, o5};
-        FloatVector[] sums = new FloatVector[TOKENS * VECTORS];
-        for (int t = 0; t < TOKENS; t++) {
-            for (int v = 0; v < VECTORS; v++) {
-                sums[t * VECTORS + v] = first ? FloatVector.zero(fs) : FloatVector.fromArray(fs, dst, os[t] + v * n);
-            }
-        }
-        long columnBytes = (long) VECTORS * n * Float.BYTES;
+        long vector = (long) n * Float.BYTES;
+        FloatVector z = FloatVector.zero(fs);
+        FloatVector a0 = first ? z : FloatVector.fromArray(fs, dst, o0);
+        FloatVector b0 = first ? z : FloatVector.fromArray(fs, dst, o0 + n);
+        FloatVector c0 = first ? z : FloatVector.fromArray(fs, dst, o0 + 2 * n);
+        FloatVector d0 = first ? z : FloatVector.fromArray(fs, dst, o0 + 3 * n);
+        FloatVector a1 = first ? z : FloatVector.fromArray(fs, dst, o1);
+        FloatVector b1 = first ? z : FloatVector.fromArray(fs, dst, o1 + n);
+        FloatVector c1 = first ? z : FloatVector.fromArray(fs, dst, o1 + 2 * n);
+        FloatVector d1 = first ? z : FloatVector.fromArray(fs, dst, o1 + 3 * n);
+        FloatVector a2 = first ? z : FloatVector.fromArray(fs, dst, o2);
+        FloatVector b2 = first ? z : FloatVector.fromArray(fs, dst, o2 + n);
+        FloatVector c2 = first ? z : FloatVector.fromArray(fs, dst, o2 + 2 * n);
+        FloatVector d2 = first ? z : FloatVector.fromArray(fs, dst, o2 + 3 * n);
+        FloatVector a3 = first ? z : FloatVector.fromArray(fs, dst, o3);
+        FloatVector b3 = first ? z : FloatVector.fromArray(fs, dst, o3 + n);
+        FloatVector c3 = first ? z : FloatVector.fromArray(fs, dst, o3 + 2 * n);
+        FloatVector d3 = first ? z : FloatVector.fromArray(fs, dst, o3 + 3 * n);
+        FloatVector a4 = first ? z : FloatVector.fromArray(fs, dst, o4);
+        FloatVector b4 = first ? z : FloatVector.fromArray(fs, dst, o4 + n);
+        FloatVector c4 = first ? z : FloatVector.fromArray(fs, dst, o4 + 2 * n);
+        FloatVector d4 = first ? z : FloatVector.fromArray(fs, dst, o4 + 3 * n);
+        FloatVector a5 = first ? z : FloatVector.fromArray(fs, dst, o5);
+        FloatVector b5 = first ? z : FloatVector.fromArray(fs, dst, o5 + n);
+        FloatVector c5 = first ? z : FloatVector.fromArray(fs, dst, o5 + 2 * n);
+        FloatVector d5 = first ? z : FloatVector.fromArray(fs, dst, o5 + 3 * n);
+        int y0 = x0 + k0;
+        int y1 = x1 + k0;
+        int y2 = x2 + k0;
+        int y3 = x3 + k0;
+        int y4 = x4 + k0;
+        int y5 = x5 + k0;
         for (int k = 0; k < width; k++) {
-            for (int t = 0; t < TOKENS; t++) {
-                FloatVector v = FloatVector.broadcast(fs, x[xs[t] + k]);
-                for (int r = 0; r < VECTORS; r++) {
-                    FloatVector wv = FloatVector.fromMemorySegment(fs, panel,
-                            panelAt + k * columnBytes + (long) r * n * Float.BYTES, LE);
-                    sums[t * VECTORS + r] = wv.fma(v, sums[t * VECTORS + r]);
-                }
-            }
+            long wi = panelAt + k * 4 * vector;
+            FloatVector w0 = FloatVector.fromMemorySegment(fs, panel, wi, LE);
+            FloatVector w1 = FloatVector.fromMemorySegment(fs, panel, wi + vector, LE);
+            FloatVector w2 = FloatVector.fromMemorySegment(fs, panel, wi + 2 * vector, LE);
+            FloatVector w3 = FloatVector.fromMemorySegment(fs, panel, wi + 3 * vector, LE);
+            FloatVector v = FloatVector.broadcast(fs, x[y0 + k]);
+            a0 = w0.fma(v, a0);
+            b0 = w1.fma(v, b0);
+            c0 = w2.fma(v, c0);
+            d0 = w3.fma(v, d0);
+            v = FloatVector.broadcast(fs, x[y1 + k]);
+            a1 = w0.fma(v, a1);
+            b1 = w1.fma(v, b1);
+            c1 = w2.fma(v, c1);
+            d1 = w3.fma(v, d1);
+            v = FloatVector.broadcast(fs, x[y2 + k]);
+            a2 = w0.fma(v, a2);
+            b2 = w1.fma(v, b2);
+            c2 = w2.fma(v, c2);
+            d2 = w3.fma(v, d2);
+            v = FloatVector.broadcast(fs, x[y3 + k]);
+            a3 = w0.fma(v, a3);
+            b3 = w1.fma(v, b3);
+            c3 = w2.fma(v, c3);
+            d3 = w3.fma(v, d3);
+            v = FloatVector.broadcast(fs, x[y4 + k]);
+            a4 = w0.fma(v, a4);
+            b4 = w1.fma(v, b4);
+            c4 = w2.fma(v, c4);
+            d4 = w3.fma(v, d4);
+            v = FloatVector.broadcast(fs, x[y5 + k]);
+            a5 = w0.fma(v, a5);
+            b5 = w1.fma(v, b5);
+            c5 = w2.fma(v, c5);
+            d5 = w3.fma(v, d5);
         }
-        for (int t = 0; t < TOKENS; t++) {
-            for (int v = 0; v < VECTORS; v++) {
-                sums[t * VECTORS + v].intoArray(dst, os[t] + v * n);
-            }
-        }
+        a0.intoArray(dst, o0);
+        b0.intoArray(dst, o0 + n);
+        c0.intoArray(dst, o0 + 2 * n);
+        d0.intoArray(dst, o0 + 3 * n);
+        a1.intoArray(dst, o1);
+        b1.intoArray(dst, o1 + n);
+        c1.intoArray(dst, o1 + 2 * n);
+        d1.intoArray(dst, o1 + 3 * n);
+        a2.intoArray(dst, o2);
+        b2.intoArray(dst, o2 + n);
+        c2.intoArray(dst, o2 + 2 * n);
+        d2.intoArray(dst, o2 + 3 * n);
+        a3.intoArray(dst, o3);
+        b3.intoArray(dst, o3 + n);
+        c3.intoArray(dst, o3 + 2 * n);
+        d3.intoArray(dst, o3 + 3 * n);
+        a4.intoArray(dst, o4);
+        b4.intoArray(dst, o4 + n);
+        c4.intoArray(dst, o4 + 2 * n);
+        d4.intoArray(dst, o4 + 3 * n);
+        a5.intoArray(dst, o5);
+        b5.intoArray(dst, o5 + n);
+        c5.intoArray(dst, o5 + 2 * n);
+        d5.intoArray(dst, o5 + 3 * n);
     }
 }
