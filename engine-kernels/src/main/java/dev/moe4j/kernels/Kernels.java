@@ -92,7 +92,7 @@ public final class Kernels {
         boolean columnOrder = true;
         for (int i = 0; i < products.length; i++) {
             Product p = products[i];
-            columnOrder &= p.w().rounded() != null && !p.w().roundsActivations(p.nTokens());
+            columnOrder &= p.w().sumsInColumnOrder(p.nTokens());
             if (p.nTokens() <= 0) {
                 throw new IllegalArgumentException("nTokens must be positive, was " + p.nTokens());
             }

@@ -101,6 +101,14 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
         return rounded != null && nTokens <= Q4_0Rounded.MAX_TOKENS;
     }
 
+    /**
+     * Whether a product of {@code nTokens} tokens with this matrix sums in column order ({@link
+     * Q4_0Rounded#matmulScalar}): the rounded-activation form's products of more than {@link Q4_0Rounded#MAX_TOKENS}.
+     */
+    public boolean sumsInColumnOrder(int nTokens) {
+        return rounded != null && nTokens > Q4_0Rounded.MAX_TOKENS;
+    }
+
     /** Whether {@link #interleaved()} also widens this type's block scales ({@link #scales()}). */
     static boolean hasWidenedScales(DType type) {
         return type == DType.Q8_0 || type == DType.Q4_0;

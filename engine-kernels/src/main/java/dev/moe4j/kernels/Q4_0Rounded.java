@@ -183,17 +183,8 @@ public final class Q4_0Rounded {
     public static void matmulScalar(float[] out, Matrix w, float[] x, int nTokens, int rowStart, int rowEnd) {
         int cols = w.cols();
         float[] row = new float[cols];
-        MemorySegment data = w.data();
         for (int r = rowStart; r < rowEnd; r++) {
-            for (int b = 0; b < cols / BLOCK; b++) {
-                long at = w.blockOffset(r, b);
-                float d = Float.float16ToFloat(data.get(LE_SHORT, at));
-                for (int j = 0; j < HALF; j++) {
-                    int packed = data.get(ValueLayout.JAVA_BYTE, at + 2 + j) & 0xFF;
-                    row[b * BLOCK + j] = ((packed & 15) - 8) * d;
-                    row[b * BLOCK + HALF + j] = ((packed >>> 4) - 8) * d;
-                }
-            }
+            ScalarKernels.INSTANCE.dequantizeRow(w, r, row, 0); // GGML's scalar dequantiser: d·(q − 8), exact
             for (int t = 0; t < nTokens; t++) {
                 float acc = 0f;
                 for (int c = 0; c < cols; c++) {

@@ -158,7 +158,7 @@ public final class ScalarKernels implements KernelProvider {
             Q4_0Rounded.matvecScalar(out, w, x, nTokens, rowStart, rowEnd);
             return;
         }
-        if (w.rounded() != null) {
+        if (w.sumsInColumnOrder(nTokens)) {
             Q4_0Rounded.matmulScalar(out, w, x, nTokens, rowStart, rowEnd);
             return;
         }

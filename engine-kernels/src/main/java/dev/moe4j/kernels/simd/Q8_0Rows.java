@@ -177,7 +177,9 @@ final class Q8_0Rows {
      * streams going: two streams (as {@code Q4_0Rows} still runs) left it waiting on memory, one core on the
      * 151936×2048 head 19.4 → 22.7 Gweights/s (alternating in one process); tg128 alternating A/B, two threads:
      * 0.6B shape 43–48 → 55–59 tok/s, 30B-A3B 4 layers 48–63 → 48–78 (6 of 7 pairs faster or equal). In L2 it
-     * costs about a fifth (36 → 30 Gweights/s), but decode reads its weights from DRAM.
+     * costs about a fifth (36 → 30 Gweights/s), but decode reads its weights from DRAM. The sixteen lane sums stay
+     * written out as rotations: through memory and {@code Lanes.Bits512.sum16} the 30B-A3B tg128 measured slower
+     * (A/B 61.4/61.0/50.1 → 36.4/44.2/49.1 tok/s).
      *
      * <p>Every product is written {@code x.fma(scale.mul(widened), acc)}: the methods are called on vectors whose
      * exact class C2 knows from a constant species ({@code fromArray}, {@code broadcast}), never on the result of

@@ -96,7 +96,7 @@ public final class VectorKernels implements KernelProvider {
             Q4_0RoundedRows.matvec(lanes, out, w, x, nTokens, rowStart, rowEnd);
             return;
         }
-        if (w.rounded() != null) {
+        if (w.sumsInColumnOrder(nTokens)) {
             Q4_0RoundedTile.matmul(lanes, out, w, x, nTokens, rowStart, rowEnd);
             return;
         }
