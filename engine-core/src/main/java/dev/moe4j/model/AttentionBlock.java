@@ -3,7 +3,6 @@ package dev.moe4j.model;
 import dev.moe4j.cache.KvCache;
 import dev.moe4j.cache.Sequence;
 import dev.moe4j.kernels.Kernels;
-import dev.moe4j.kernels.Rope;
 
 /**
  * Grouped-query self-attention with Qwen3's QK-norm, over the paged KV cache. Reads {@code s.xn}, writes
@@ -13,7 +12,7 @@ import dev.moe4j.kernels.Rope;
 final class AttentionBlock {
     private AttentionBlock() {}
 
-    static void forward(Kernels kernels, ModelConfig config, Rope rope, Weights.Attention w, int layer,
+    static void forward(Kernels kernels, ModelConfig config, Weights.Attention w, int layer,
                         Batch batch, KvCache cache, Scratch s, Trace trace) {
         int n = batch.size();
         int hd = config.headDim();
@@ -33,8 +32,6 @@ final class AttentionBlock {
         int slots = cache.slots(); // layout: [kvHead][slot][hd]
         // tokens in parallel: each writes only its own q and k rows and its own cache slots
         kernels.parallel().forRange(n, 8, (first, end) -> {
-            float[] cos = new float[hd / 2];
-            float[] sin = new float[hd / 2];
             for (int t = first; t < end; t++) {
                 for (int head = 0; head < heads; head++) {
                     int off = t * qDim + head * hd;
@@ -44,9 +41,8 @@ final class AttentionBlock {
                     int off = t * kvDim + kvHead * hd;
                     kernels.rmsNorm(s.k, off, s.k, off, w.kNorm(), hd, eps);
                 }
-                rope.cosSin(batch.position(t), cos, sin);
-                kernels.rope(s.q, t * qDim, heads, hd, cos, sin);
-                kernels.rope(s.k, t * kvDim, kvHeads, hd, cos, sin);
+                kernels.rope(s.q, t * qDim, heads, hd, s.cos[t], s.sin[t]);
+                kernels.rope(s.k, t * kvDim, kvHeads, hd, s.cos[t], s.sin[t]);
                 int slot = batch.sequence(t).slot(batch.position(t));
                 for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
                     int at = (kvHead * slots + slot) * hd;
@@ -75,15 +71,19 @@ final class AttentionBlock {
         // items are head-major, so that each thread's share holds every token: split by token, the causal
         // triangle would leave the thread with the later tokens three quarters of the work
         int maxLen = maxPosition(batch, 0, n - 1) + 1;
-        kernels.parallel().forRange(runCount * heads, 1, (start, end) -> {
+        // a batch whose products sum in column order (the rounded-activation mode's prompts) scores in that order
+        // too, all query heads of a KV head in one call, which transposes the positions' keys and values once
+        boolean columnOrder = w.q().sumsInColumnOrder(n);
+        int perItem = columnOrder ? group : 1;
+        kernels.parallel().forRange(runCount * (heads / perItem), 1, (start, end) -> {
             float[] scores = new float[4 * maxLen];
             int[] rows = new int[maxLen]; // where each position's k and v start within its head's cache region
-            int[] offs = new int[n];
-            int[] lens = new int[n];
+            int[] offs = new int[perItem * n];
+            int[] lens = new int[perItem * n];
             Sequence rowsOf = null;
             int rowsKnown = 0;
             for (int item = start; item < end; item++) {
-                int head = item / runCount;
+                int head = item / runCount * perItem; // the item's first query head
                 int run = item % runCount;
                 int first = runStart[run];
                 int count = runStart[run + 1] - first;
@@ -93,14 +93,22 @@ final class AttentionBlock {
                     rowsKnown = 0;
                 }
                 for (int i = 0; i < count; i++) {
-                    offs[i] = (first + i) * qDim + head * hd;
                     lens[i] = batch.position(first + i) + 1;
                     for (; rowsKnown < lens[i]; rowsKnown++) {
                         rows[rowsKnown] = seq.slot(rowsKnown) * hd;
                     }
+                    for (int h = 0; h < perItem; h++) {
+                        offs[h * count + i] = (first + i) * qDim + (head + h) * hd;
+                        lens[h * count + i] = lens[i];
+                    }
                 }
-                kernels.attend(s.attn, offs, s.q, offs, lens, count, keys, values, rows, (head / group) * slots * hd,
-                        hd, scale, scores);
+                if (columnOrder) {
+                    kernels.attendInColumnOrder(s.attn, offs, s.q, offs, lens, perItem * count, keys, values, rows,
+                            (head / group) * slots * hd, hd, scale, scores);
+                } else {
+                    kernels.attend(s.attn, offs, s.q, offs, lens, count, keys, values, rows,
+                            (head / group) * slots * hd, hd, scale, scores);
+                }
             }
         });
         trace.record("attn", layer, s.attn, n, qDim);

@@ -199,12 +199,18 @@ public final class Model implements AutoCloseable {
         for (int t = 0; t < n; t++) {
             kernels.dequantizeRow(weights.embedding(), batch.token(t), s.x, t * hidden);
         }
+        // the rotary angles of each token's position, for every layer
+        kernels.parallel().forRange(n, 16, (first, end) -> {
+            for (int t = first; t < end; t++) {
+                rope.cosSin(batch.position(t), s.cos[t], s.sin[t]);
+            }
+        });
         for (int layer = 0; layer < config.numLayers(); layer++) {
             Weights.Layer w = weights.layers().get(layer);
             // attention rmsnorm, attention, residual
             kernels.rmsNormRows(s.xn, 0, s.x, 0, w.attention().norm(), n, hidden, eps);
             trace.record("attn_norm", layer, s.xn, n, hidden);
-            AttentionBlock.forward(kernels, config, rope, w.attention(), layer, batch, cache, s, trace);
+            AttentionBlock.forward(kernels, config, w.attention(), layer, batch, cache, s, trace);
             kernels.axpy(s.x, 0, 1f, s.out, 0, n * hidden);
             trace.record("attn_residual", layer, s.x, n, hidden);
             // ffn rmsnorm, feed-forward (dense or MoE), residual

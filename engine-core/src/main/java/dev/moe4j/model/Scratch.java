@@ -26,6 +26,8 @@ public final class Scratch {
     float[] expertWeights; // [n·k] routing weight per routed slot
     int[] chosen;       // [n][k] experts chosen per token
     float[] chosenWeights; // [n][k]
+    float[][] cos;      // [n][hd/2] rotary cos and sin at each token's position, once a pass for all layers
+    float[][] sin;
 
     /** Batches of up to this many tokens run their experts together (see {@code FeedForwardBlock}). */
     static final int SMALL_BATCH = 4;
@@ -89,6 +91,9 @@ public final class Scratch {
             chosen = new int[n * topK];
             chosenWeights = new float[n * topK];
         }
+        int half = config.headDim() / 2;
+        cos = new float[n][half];
+        sin = new float[n][half];
         capacity = n;
     }
 }

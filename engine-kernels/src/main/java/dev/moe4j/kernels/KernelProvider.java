@@ -56,6 +56,16 @@ public interface KernelProvider {
     void attend(float[] out, int[] outOffs, float[] q, int[] qOffs, int[] lens, int count, float[] keys,
             float[] values, int[] rows, int headOff, int n, float scale, float[] scores);
 
+    /**
+     * {@link #attend(float[], int[], float[], int[], int[], int, float[], float[], int[], int, int, float, float[])}
+     * in column order, the order of the rounded-activation mode's prompts ({@link Q4_0Rounded#matmulScalar}): each
+     * score is scale·s with s one fma chain over the columns in order (s = fma(q[c], k[c], s) from 0, c = 0, 1, …),
+     * the softmax is {@link #softmax}'s, and each output column one fma chain over the positions in order. A query's
+     * bits do not depend on the other queries of the call. {@code scores} is scratch of at least the largest len.
+     */
+    void attendInColumnOrder(float[] out, int[] outOffs, float[] q, int[] qOffs, int[] lens, int count, float[] keys,
+            float[] values, int[] rows, int headOff, int n, float scale, float[] scores);
+
     /** Row {@code row} of {@code w}, widened to F32, into out[outOff, outOff + w.cols()). */
     void dequantizeRow(Matrix w, int row, float[] out, int outOff);
 

@@ -123,10 +123,10 @@ public final class Kernels {
             }
         };
         if (columnOrder) {
-            // prompt-sized products in the rounded mode's column order pack nothing per call, so they are claimed in
-            // pieces too: an even number of 32-row groups, so that a piece does not cut a 64-row tile
-            int grain = Math.max(Math.max(2, minGroups), groups / (parallel.threads() * CLAIMS_PER_THREAD));
-            parallel.forRangeClaimed(groups, grain + grain % 2, split);
+            // prompt-sized products in the rounded mode's column order pack nothing per call, so they are claimed
+            // one 64-row tile (two 32-row groups) at a time: a piece is then ~0.2 ms of a 0.6B prompt's work, and
+            // the thread that finishes first waits for at most that (pieces of 1/16 of the region cost ~2 %)
+            parallel.forRangeClaimed(groups, 2, split);
         } else if (work / totalRows <= MAT_VEC_WORK_PER_ROW && work >= MIN_CLAIMED_WORK) {
             // a long mat-vec region: claimed in pieces, so that a thread slowed by its core's neighbours takes fewer
             int grain = Math.max(Math.max(2, minGroups), groups / (parallel.threads() * CLAIMS_PER_THREAD));
@@ -171,6 +171,26 @@ public final class Kernels {
      */
     public void attend(float[] out, int[] outOffs, float[] q, int[] qOffs, int[] lens, int count, float[] keys,
             float[] values, int[] rows, int headOff, int n, float scale, float[] scores) {
+        int longest = checkQueries(out, outOffs, q, qOffs, lens, count, keys, values, rows, headOff, n);
+        Objects.checkFromIndexSize(0, Math.multiplyExact(Math.min(count, 4), longest), scores.length);
+        provider.attend(out, outOffs, q, qOffs, lens, count, keys, values, rows, headOff, n, scale, scores);
+    }
+
+    /**
+     * See {@link KernelProvider#attendInColumnOrder}; every query's key and value rows must lie inside their arrays,
+     * and {@code scores} hold the largest len floats.
+     */
+    public void attendInColumnOrder(float[] out, int[] outOffs, float[] q, int[] qOffs, int[] lens, int count,
+            float[] keys, float[] values, int[] rows, int headOff, int n, float scale, float[] scores) {
+        int longest = checkQueries(out, outOffs, q, qOffs, lens, count, keys, values, rows, headOff, n);
+        Objects.checkFromIndexSize(0, longest, scores.length);
+        provider.attendInColumnOrder(out, outOffs, q, qOffs, lens, count, keys, values, rows, headOff, n, scale,
+                scores);
+    }
+
+    /** Checks several queries' offsets and every key and value row they read; returns the largest len. */
+    private static int checkQueries(float[] out, int[] outOffs, float[] q, int[] qOffs, int[] lens, int count,
+            float[] keys, float[] values, int[] rows, int headOff, int n) {
         Objects.checkFromIndexSize(0, count, outOffs.length);
         Objects.checkFromIndexSize(0, count, qOffs.length);
         Objects.checkFromIndexSize(0, count, lens.length);
@@ -181,12 +201,11 @@ public final class Kernels {
             Objects.checkFromIndexSize(0, lens[i], rows.length);
             longest = Math.max(longest, lens[i]);
         }
-        Objects.checkFromIndexSize(0, Math.multiplyExact(Math.min(count, 4), longest), scores.length);
         int limit = Math.min(keys.length, values.length);
         for (int p = 0; p < longest; p++) {
             Objects.checkFromIndexSize(rows[p] + headOff, n, limit);
         }
-        provider.attend(out, outOffs, q, qOffs, lens, count, keys, values, rows, headOff, n, scale, scores);
+        return longest;
     }
 
     public void axpy(float[] y, int yOff, float alpha, float[] x, int xOff, int n) {

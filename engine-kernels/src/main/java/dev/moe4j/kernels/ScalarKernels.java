@@ -120,6 +120,29 @@ public final class ScalarKernels implements KernelProvider {
     }
 
     @Override
+    public void attendInColumnOrder(float[] out, int[] outOffs, float[] q, int[] qOffs, int[] lens, int count,
+            float[] keys, float[] values, int[] rows, int headOff, int n, float scale, float[] scores) {
+        for (int i = 0; i < count; i++) {
+            int len = lens[i];
+            for (int p = 0; p < len; p++) {
+                float sum = 0;
+                for (int c = 0; c < n; c++) {
+                    sum = Math.fma(q[qOffs[i] + c], keys[rows[p] + headOff + c], sum);
+                }
+                scores[p] = sum * scale;
+            }
+            softmax(scores, 0, len);
+            for (int c = 0; c < n; c++) {
+                float sum = 0;
+                for (int p = 0; p < len; p++) {
+                    sum = Math.fma(scores[p], values[rows[p] + headOff + c], sum);
+                }
+                out[outOffs[i] + c] = sum;
+            }
+        }
+    }
+
+    @Override
     public void dequantizeRow(Matrix w, int row, float[] out, int outOff) {
         widenRow(w, row, out, outOff);
     }

@@ -96,6 +96,11 @@ public final class KernelHashes {
         kernels.attend(together, offsets, queries, offsets, QUERY_LENS, QUERY_LENS.length, keys, values,
                 POSITIONS_ROWS, 0, N, 0.125f, new float[4 * POSITIONS_ROWS.length]);
         results.put("attend-queries", together);
+        // the same five queries in column order: one group of six (the last query repeated), a remainder each
+        float[] columnOrder = new float[QUERY_LENS.length * N];
+        kernels.attendInColumnOrder(columnOrder, offsets, queries, offsets, QUERY_LENS, QUERY_LENS.length, keys,
+                values, POSITIONS_ROWS, 0, N, 0.125f, new float[POSITIONS_ROWS.length]);
+        results.put("attend-column-order", columnOrder);
         float[] normed = new float[N];
         kernels.rmsNorm(normed, 0, a, 0, b, N, 1e-6f);
         results.put("rmsNorm", normed);

@@ -317,6 +317,107 @@ class TwinKernelsTest {
         }
     }
 
+    /**
+     * Column-order attention (the rounded-activation mode's prompts): scalar twin and vector kernel against a
+     * double-precision reference, for query groups around the six-query tile, lengths across the 16/32/64-position
+     * panels of each width, unequal lengths within a group (each query finishes its own positions alone), head
+     * widths with and without a partial panel of columns; a query's bits are those it gets alone, and nothing
+     * outside the outputs is written.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {128, 256, 512})
+    void attendInColumnOrder(int bits) {
+        KernelProvider vector = new VectorKernels(bits);
+        Random random = new Random(131 + bits);
+        int[][] lengths = {{1}, {3, 3}, {5, 6, 7, 8, 9, 10}, {64, 64, 64, 64, 64, 64, 64}, {17, 3, 9, 30, 1},
+            {60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72}, {2, 40, 129, 39, 8, 8, 8}, {130, 1, 97, 33, 16, 65}};
+        for (int n : new int[] {1, 3, 16, 31, 33, 128}) {
+            for (int[] lens : lengths) {
+                int count = lens.length;
+                int longest = java.util.Arrays.stream(lens).max().orElseThrow();
+                int slots = longest + 5;
+                float[] keys = new float[2 * slots * n];
+                float[] values = new float[2 * slots * n];
+                for (int i = 0; i < keys.length; i++) {
+                    keys[i] = (float) random.nextGaussian();
+                    values[i] = (float) random.nextGaussian();
+                }
+                int[] rows = new int[longest];
+                for (int p = 0; p < longest; p++) {
+                    rows[p] = ((p * 7 + 3) % slots) * n;
+                }
+                int headOff = slots * n;
+                int width = n + 3;
+                float[] q = new float[count * width + 2];
+                for (int i = 0; i < q.length; i++) {
+                    q[i] = (float) random.nextGaussian();
+                }
+                int[] qOffs = new int[count];
+                int[] outOffs = new int[count];
+                for (int i = 0; i < count; i++) {
+                    qOffs[i] = 2 + (count - 1 - i) * width;
+                    outOffs[i] = 1 + i * width;
+                }
+                float scale = (float) (1 / Math.sqrt(n));
+                String what = bits + " bits n=" + n + " lens=" + java.util.Arrays.toString(lens);
+                for (KernelProvider provider : new KernelProvider[] {SCALAR, vector}) {
+                    float[] together = new float[count * width + 1];
+                    provider.attendInColumnOrder(together, outOffs, q, qOffs, lens, count, keys, values, rows, headOff,
+                            n, scale, new float[longest]);
+                    float[] alone = new float[together.length];
+                    for (int i = 0; i < count; i++) {
+                        provider.attendInColumnOrder(alone, new int[] {outOffs[i]}, q, new int[] {qOffs[i]},
+                                new int[] {lens[i]}, 1, keys, values, rows, headOff, n, scale, new float[lens[i]]);
+                    }
+                    assertArrayEquals(alone, together, provider.name() + " alone " + what);
+                    assertEquals(0f, together[0], "writes only its outputs");
+                    for (int i = 0; i < count; i++) {
+                        for (int c = outOffs[i] + n; c < outOffs[i] + width && c < together.length; c++) {
+                            assertEquals(0f, together[c], "writes only its outputs");
+                        }
+                        double[] expected = referenceAttention(q, qOffs[i], keys, values, rows, headOff, lens[i], n,
+                                scale);
+                        for (int c = 0; c < n; c++) {
+                            // as in attend: a score's rounding moves the weights by as much, relatively
+                            double tolerance = 2e-5 * expected[n + c] + 1e-7;
+                            assertEquals(expected[c], together[outOffs[i] + c], tolerance,
+                                    provider.name() + " " + what + " query " + i + " c=" + c);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Softmax-weighted values in double: [n] outputs, then [n] sums of |weight·value| (their magnitudes). */
+    private static double[] referenceAttention(float[] q, int qOff, float[] keys, float[] values, int[] rows,
+            int headOff, int len, int n, float scale) {
+        double[] w = new double[len];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int p = 0; p < len; p++) {
+            double dot = 0;
+            for (int c = 0; c < n; c++) {
+                dot += (double) q[qOff + c] * keys[rows[p] + headOff + c];
+            }
+            w[p] = dot * scale;
+            max = Math.max(max, w[p]);
+        }
+        double total = 0;
+        for (int p = 0; p < len; p++) {
+            w[p] = Math.exp(w[p] - max);
+            total += w[p];
+        }
+        double[] result = new double[2 * n];
+        for (int c = 0; c < n; c++) {
+            for (int p = 0; p < len; p++) {
+                double term = w[p] / total * values[rows[p] + headOff + c];
+                result[c] += term;
+                result[n + c] += Math.abs(term);
+            }
+        }
+        return result;
+    }
+
     /** |expected − actual| ≤ tolerance·|expected| (plus the smallest normal, for zeros). */
     static void assertRelative(float[] expected, float[] actual, double tolerance, String what) {
         assertEquals(expected.length, actual.length, what);

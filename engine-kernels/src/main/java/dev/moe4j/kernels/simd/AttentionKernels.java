@@ -383,6 +383,117 @@ final class AttentionKernels {
         }
     }
 
+    /**
+     * {@link dev.moe4j.kernels.KernelProvider#attendInColumnOrder}: several queries over one head's positions, each
+     * score one fma chain over the head's columns in order, on {@link ColumnTile}. The positions' keys are transposed
+     * into panels of 4n positions ([column][4n]) and their values into panels of 4n columns ([position][4n]); the
+     * queries go six at a time. Scores: for each panel of positions, 24 registers of sums over the columns with the
+     * six queries broadcast straight from q; no sums across lanes. Weighted sums: the same tile with the panels of
+     * values, the six queries' softmax weights as its tokens, over the positions all six see; each query then goes on
+     * alone to its own length in the same chain. Both chains are those of the scalar twin, so a query's bits do not
+     * depend on the queries beside it.
+     */
+    static void attendInColumnOrder(Lanes lanes, float[] out, int[] outOffs, float[] q, int[] qOffs, int[] lens,
+            int count, float[] keys, float[] values, int[] rows, int headOff, int n, float scale) {
+        VectorSpecies<Float> fs = lanes.floats();
+        int step = fs.length();
+        int tileRows = ColumnTile.VECTORS * step;
+        int longest = 0;
+        for (int i = 0; i < count; i++) {
+            longest = Math.max(longest, lens[i]);
+        }
+        int positionTiles = (longest + tileRows - 1) / tileRows;
+        int columnTiles = (n + tileRows - 1) / tileRows;
+        long panelColumn = (long) tileRows * Float.BYTES;
+        long keyPanel = n * panelColumn; // [column][tileRows] for one panel of positions
+        long valuePanel = longest * panelColumn; // [position][tileRows] for one panel of columns
+        ColumnWorkspace ws = COLUMN_WORKSPACE.get();
+        MemorySegment kt = ws.keys = TileMatmul.Workspace.atLeast(ws.keys, positionTiles * keyPanel);
+        MemorySegment vt = ws.values = TileMatmul.Workspace.atLeast(ws.values, columnTiles * valuePanel);
+        for (int p = 0; p < longest; p++) {
+            int row = rows[p] + headOff;
+            long at = p / tileRows * keyPanel + (long) (p % tileRows) * Float.BYTES;
+            for (int c = 0; c < n; c++) {
+                kt.set(Storage.LE_FLOAT, at + c * panelColumn, keys[row + c]);
+            }
+            for (int t = 0; t < columnTiles; t++) {
+                int from = t * tileRows;
+                MemorySegment.copy(values, row + from, vt, Storage.LE_FLOAT, t * valuePanel + p * panelColumn,
+                        Math.min(tileRows, n - from));
+            }
+        }
+        int tokens = ColumnTile.TOKENS;
+        int stride = positionTiles * tileRows;
+        int width = columnTiles * tileRows;
+        float[] scores = ws.scores = atLeast(ws.scores, tokens * stride);
+        float[] sums = ws.sums = atLeast(ws.sums, tokens * width);
+        int[] of = new int[tokens];
+        for (int first = 0; first < count; first += tokens) {
+            // a last group of fewer queries repeats its last one: the same sums, in a row of their own
+            int shortest = Integer.MAX_VALUE;
+            int groupLongest = 0;
+            for (int j = 0; j < tokens; j++) {
+                of[j] = Math.min(first + j, count - 1);
+                shortest = Math.min(shortest, lens[of[j]]);
+                groupLongest = Math.max(groupLongest, lens[of[j]]);
+            }
+            for (int t = 0; t * tileRows < groupLongest; t++) {
+                int o = t * tileRows;
+                tile(lanes, kt, t * keyPanel, n, q, qOffs[of[0]], qOffs[of[1]], qOffs[of[2]], qOffs[of[3]],
+                        qOffs[of[4]], qOffs[of[5]], scores, o, stride + o, 2 * stride + o, 3 * stride + o,
+                        4 * stride + o, 5 * stride + o);
+            }
+            for (int j = 0; j < tokens; j++) {
+                ActivationKernels.scale(lanes, scores, j * stride, scale, lens[of[j]]);
+                ActivationKernels.softmax(lanes, scores, j * stride, lens[of[j]]);
+            }
+            for (int t = 0; t < columnTiles; t++) {
+                int o = t * tileRows;
+                tile(lanes, vt, t * valuePanel, shortest, scores, 0, stride, 2 * stride, 3 * stride, 4 * stride,
+                        5 * stride, sums, o, width + o, 2 * width + o, 3 * width + o, 4 * width + o, 5 * width + o);
+            }
+            for (int j = 0; j < tokens && first + j < count; j++) {
+                for (int p = shortest; p < lens[of[j]]; p++) {
+                    FloatVector s = FloatVector.broadcast(fs, scores[j * stride + p]);
+                    for (int t = 0; t < columnTiles; t++) {
+                        long at = t * valuePanel + p * panelColumn;
+                        for (int v = 0; v < ColumnTile.VECTORS; v++) {
+                            int o = j * width + t * tileRows + v * step;
+                            FloatVector.fromMemorySegment(fs, vt, at + (long) v * step * Float.BYTES, Storage.LE)
+                                    .fma(s, FloatVector.fromArray(fs, sums, o)).intoArray(sums, o);
+                        }
+                    }
+                }
+                System.arraycopy(sums, j * width, out, outOffs[first + j], n);
+            }
+        }
+    }
+
+    /** The six-token column-order tile at this width, starting its sums from zero. */
+    private static void tile(Lanes lanes, MemorySegment panel, long panelAt, int width, float[] x, int x0, int x1,
+            int x2, int x3, int x4, int x5, float[] dst, int o0, int o1, int o2, int o3, int o4, int o5) {
+        if (lanes.floats().length() == 16) {
+            ColumnTile.tile16(panel, panelAt, width, x, 0, x0, x1, x2, x3, x4, x5, dst, o0, o1, o2, o3, o4, o5, true);
+        } else {
+            ColumnTile.tile(lanes, panel, panelAt, width, x, 0, x0, x1, x2, x3, x4, x5, dst, o0, o1, o2, o3, o4, o5,
+                    true);
+        }
+    }
+
+    private static float[] atLeast(float[] a, int length) {
+        return a.length >= length ? a : new float[length];
+    }
+
+    /** One thread's scratch for {@link #attendInColumnOrder}, kept between calls. */
+    private static final class ColumnWorkspace {
+        MemorySegment keys = MemorySegment.NULL;
+        MemorySegment values = MemorySegment.NULL;
+        float[] scores = new float[0];
+        float[] sums = new float[0];
+    }
+
+    private static final ThreadLocal<ColumnWorkspace> COLUMN_WORKSPACE = ThreadLocal.withInitial(ColumnWorkspace::new);
+
     /** One thread's aligned scratch for {@link #attend} with several queries, kept between calls. */
     private static final class Workspace {
         private MemorySegment keys = MemorySegment.NULL;

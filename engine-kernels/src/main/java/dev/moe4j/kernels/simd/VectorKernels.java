@@ -86,6 +86,13 @@ public final class VectorKernels implements KernelProvider {
     }
 
     @Override
+    public void attendInColumnOrder(float[] out, int[] outOffs, float[] q, int[] qOffs, int[] lens, int count,
+            float[] keys, float[] values, int[] rows, int headOff, int n, float scale, float[] scores) {
+        AttentionKernels.attendInColumnOrder(lanes, out, outOffs, q, qOffs, lens, count, keys, values, rows, headOff,
+                n, scale);
+    }
+
+    @Override
     public void dequantizeRow(Matrix w, int row, float[] out, int outOff) {
         widenRow(lanes, w, row, out, outOff);
     }
