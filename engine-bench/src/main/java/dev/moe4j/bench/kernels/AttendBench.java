@@ -31,7 +31,6 @@ import org.openjdk.jmh.annotations.Warmup;
 public class AttendBench {
 
     private static final int HEAD_DIM = 128;
-    private static final int BLOCK = 16;
 
     @Param({"64", "512", "4096"})
     public int len;
@@ -51,31 +50,10 @@ public class AttendBench {
     public void setUp() {
         kernels = provider.equals("scalar") ? KernelProviders.scalar() : KernelProviders.vector(0);
         SplittableRandom random = new SplittableRandom(7);
-        int blocks = (len + BLOCK - 1) / BLOCK;
-        keys = new float[blocks * BLOCK * HEAD_DIM];
-        values = new float[keys.length];
-        for (int i = 0; i < keys.length; i++) {
-            keys[i] = (float) random.nextDouble(-1, 1);
-            values[i] = (float) random.nextDouble(-1, 1);
-        }
-        q = new float[HEAD_DIM];
-        for (int i = 0; i < HEAD_DIM; i++) {
-            q[i] = (float) random.nextDouble(-1, 1);
-        }
-        int[] table = new int[blocks];
-        for (int b = 0; b < blocks; b++) {
-            table[b] = b;
-        }
-        for (int b = blocks - 1; b > 0; b--) {
-            int other = random.nextInt(b + 1);
-            int swap = table[b];
-            table[b] = table[other];
-            table[other] = swap;
-        }
-        rows = new int[len];
-        for (int p = 0; p < len; p++) {
-            rows[p] = (table[p / BLOCK] * BLOCK + p % BLOCK) * HEAD_DIM;
-        }
+        keys = CacheLayout.uniform(random, CacheLayout.floats(len, HEAD_DIM));
+        values = CacheLayout.uniform(random, keys.length);
+        q = CacheLayout.uniform(random, HEAD_DIM);
+        rows = CacheLayout.shuffledRows(random, len, HEAD_DIM);
         out = new float[HEAD_DIM];
         scores = new float[len];
     }
