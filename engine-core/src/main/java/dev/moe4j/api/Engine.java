@@ -12,6 +12,7 @@ import dev.moe4j.model.GgufTensorSource;
 import dev.moe4j.model.HuggingFaceFiles;
 import dev.moe4j.model.Model;
 import dev.moe4j.model.ModelConfig;
+import dev.moe4j.model.Scratch;
 import dev.moe4j.tokenizer.Tokenizer;
 import dev.moe4j.tokenizer.TokenizerException;
 import java.io.IOException;
@@ -38,45 +39,86 @@ public final class Engine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
 
     /**
-     * @param contextLength  positions per sequence; 0 = the model's context length, capped at 32768
-     * @param maxSequences   requests generated at the same time (others wait)
-     * @param kvBlockSize    tokens per KV-cache block
-     * @param kvCacheBytes   memory for the KV cache of all sequences (F32 keys and values)
-     * @param maxBatchTokens tokens evaluated in one step (long prompts are fed in chunks of this size)
+     * How an engine serves its requests.
+     *
+     * @param contextLength    positions per sequence; 0 = the model's context length, capped at 32768 and at what
+     *     the KV cache holds (a sequence alone always fits, so only its own length can make it CONTEXT_FULL)
+     * @param maxSequences     requests generated at the same time (others wait in arrival order)
+     * @param kvBlockSize      tokens per KV-cache block
+     * @param kvCacheBytes     memory for the KV cache of all sequences (F32 keys and values); 0 = what fits beside
+     *     the weights: 80 % of the heap the JVM may still use after loading, less the forward pass's scratch
+     *     (logged at load). When running sequences need more, the latest arrival is preempted and recomputed later
+     * @param maxBatchTokens   tokens evaluated in one step while no sequence is decoding (a lone long prompt is
+     *     read in chunks of this size)
+     * @param decodeStepTokens tokens evaluated in one step while any sequence is decoding: every decoding sequence's
+     *     next token first, prompt chunks in what is left. Smaller keeps running streams' inter-token latency low
+     *     while a long prompt arrives; larger reads that prompt sooner (docs/performance.md has the trade measured)
      * @param roundedActivations Q4_0 decode rounds activations per block of 32 (faster, not the F32 path's bits; see
      *     {@link Model#loadGguf(Path, dev.moe4j.kernels.Kernels, boolean)}); by default the system property
      *     {@value GgufTensorSource#ROUNDED_ACTIVATIONS_PROPERTY}, else off
      */
     public record Options(int contextLength, int maxSequences, int kvBlockSize, long kvCacheBytes, int maxBatchTokens,
-            boolean roundedActivations) {
+            int decodeStepTokens, boolean roundedActivations) {
         public Options {
-            if (contextLength < 0 || maxSequences < 1 || kvBlockSize < 1 || kvCacheBytes < 1 || maxBatchTokens < 1) {
-                throw new InvalidRequestException("engine options must be positive (context length may be 0 = the"
-                        + " model's): " + contextLength + ", " + maxSequences + ", " + kvBlockSize + ", " + kvCacheBytes
-                        + ", " + maxBatchTokens);
+            if (contextLength < 0 || maxSequences < 1 || kvBlockSize < 1 || kvCacheBytes < 0 || maxBatchTokens < 1
+                    || decodeStepTokens < 1) {
+                throw new InvalidRequestException("engine options must be positive (context length and KV cache bytes"
+                        + " may be 0 = automatic): contextLength " + contextLength + ", maxSequences " + maxSequences
+                        + ", kvBlockSize " + kvBlockSize + ", kvCacheBytes " + kvCacheBytes + ", maxBatchTokens "
+                        + maxBatchTokens + ", decodeStepTokens " + decodeStepTokens);
             }
         }
 
         public static Options defaults() {
-            return new Options(0, 4, KvCache.DEFAULT_BLOCK_SIZE, 1L << 30, 512,
+            return new Options(0, 8, KvCache.DEFAULT_BLOCK_SIZE, 0, 512, 128,
                     GgufTensorSource.roundedActivationsByDefault());
         }
 
         public Options withContextLength(int tokens) {
-            return new Options(tokens, maxSequences, kvBlockSize, kvCacheBytes, maxBatchTokens, roundedActivations);
+            return new Options(tokens, maxSequences, kvBlockSize, kvCacheBytes, maxBatchTokens, decodeStepTokens,
+                    roundedActivations);
         }
 
         public Options withMaxSequences(int n) {
-            return new Options(contextLength, n, kvBlockSize, kvCacheBytes, maxBatchTokens, roundedActivations);
+            return new Options(contextLength, n, kvBlockSize, kvCacheBytes, maxBatchTokens, decodeStepTokens,
+                    roundedActivations);
         }
 
+        public Options withKvBlockSize(int tokens) {
+            return new Options(contextLength, maxSequences, tokens, kvCacheBytes, maxBatchTokens, decodeStepTokens,
+                    roundedActivations);
+        }
+
+        /** The KV cache's memory in bytes; 0 = automatic. */
         public Options withKvCacheBytes(long bytes) {
-            return new Options(contextLength, maxSequences, kvBlockSize, bytes, maxBatchTokens, roundedActivations);
+            return new Options(contextLength, maxSequences, kvBlockSize, bytes, maxBatchTokens, decodeStepTokens,
+                    roundedActivations);
+        }
+
+        /** The KV cache's size as a number of blocks of {@link #kvBlockSize()} tokens, for the given model. */
+        public Options withKvCacheBlocks(ModelConfig config, int blocks) {
+            return withKvCacheBytes(blocks * bytesPerBlock(config, kvBlockSize));
+        }
+
+        public Options withMaxBatchTokens(int tokens) {
+            return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, tokens, decodeStepTokens,
+                    roundedActivations);
+        }
+
+        public Options withDecodeStepTokens(int tokens) {
+            return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, maxBatchTokens, tokens,
+                    roundedActivations);
         }
 
         public Options withRoundedActivations(boolean on) {
-            return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, maxBatchTokens, on);
+            return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, maxBatchTokens, decodeStepTokens,
+                    on);
         }
+    }
+
+    /** F32 keys and values of one block for every layer. */
+    static long bytesPerBlock(ModelConfig c, int blockSize) {
+        return (long) blockSize * c.numLayers() * c.kvDim() * 2 * Float.BYTES;
     }
 
     private final Model model;
@@ -89,21 +131,43 @@ public final class Engine implements AutoCloseable {
         this.model = model;
         this.tokenizer = tokenizer;
         ModelConfig c = model.config();
-        int context = options.contextLength() > 0 ? options.contextLength() : Math.min(c.contextLength(), 32768);
-        long bytesPerBlock = (long) options.kvBlockSize() * c.numLayers() * c.kvDim() * 2 * Float.BYTES;
-        int blocksPerSequence = (context + options.kvBlockSize() - 1) / options.kvBlockSize();
-        long blocks = Math.min(options.kvCacheBytes() / bytesPerBlock, (long) blocksPerSequence * options.maxSequences());
-        if (blocks < 1) {
-            throw new InvalidRequestException("a KV cache of " + options.kvCacheBytes() + " bytes holds no block of "
-                    + bytesPerBlock + " bytes; give it more memory");
+        int blockSize = options.kvBlockSize();
+        long bytesPerBlock = bytesPerBlock(c, blockSize);
+        int wanted = options.contextLength() > 0 ? options.contextLength() : Math.min(c.contextLength(), 32768);
+        long budget = options.kvCacheBytes() > 0 ? options.kvCacheBytes() : automaticKvBytes(c, options);
+        long blocksPerSequence = (wanted + blockSize - 1) / blockSize;
+        long fit = Math.min(budget / bytesPerBlock, Integer.MAX_VALUE / 2);
+        long blocks = Math.min(fit, blocksPerSequence * options.maxSequences());
+        if (blocks < 2) {
+            throw new InvalidRequestException("a KV cache of " + budget + " bytes holds " + fit + " blocks of "
+                    + bytesPerBlock + " bytes; it needs at least 2 (give the JVM more heap, -Xmx, or kvCacheBytes)");
         }
-        this.cache = new KvCache(c.numLayers(), c.kvDim(), options.kvBlockSize(), (int) Math.min(blocks, Integer.MAX_VALUE / 2),
-                context);
+        int context = wanted;
+        if (blocks * blockSize < wanted) {
+            // one sequence must always fit alone, or preemption could not guarantee progress
+            context = (int) (blocks * blockSize);
+            LOG.warn("the KV cache holds {} tokens, less than the context length {}: sequences are capped at {}"
+                    + " (raise -Xmx or Engine.Options.kvCacheBytes for more)", context, wanted, context);
+        }
+        this.cache = new KvCache(c.numLayers(), c.kvDim(), blockSize, (int) blocks, context);
         this.prompts = new Prompts(tokenizer, endTokens, context, Math.min(tokenizer.vocabSize(), c.vocabSize()));
-        this.scheduler = new Scheduler(model, cache, options.maxSequences(), options.maxBatchTokens());
-        LOG.info("engine ready: {} {} layers, context {}, KV cache {} blocks of {} tokens ({} MB)", c.architecture(),
-                c.numLayers(), context, cache.pool().capacity(), options.kvBlockSize(),
-                cache.pool().capacity() * bytesPerBlock >> 20);
+        this.scheduler = new Scheduler(model, cache, options.maxSequences(),
+                new Scheduler.Budget(options.maxBatchTokens(), options.decodeStepTokens()));
+        LOG.info("engine ready: {} {} layers, context {}, KV cache {} blocks of {} tokens ({} MB{}, {} tokens),"
+                        + " up to {} sequences, {} / {} tokens a step", c.architecture(), c.numLayers(), context,
+                cache.pool().capacity(), blockSize, cache.pool().capacity() * bytesPerBlock >> 20,
+                options.kvCacheBytes() > 0 ? "" : " of the heap's free memory", cache.pool().capacity() * blockSize,
+                options.maxSequences(), options.maxBatchTokens(), options.decodeStepTokens());
+    }
+
+    /** 80 % of the heap the JVM may still use, less the scratch of the largest step. */
+    private static long automaticKvBytes(ModelConfig c, Options options) {
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        int tokens = Math.max(options.maxBatchTokens(), options.decodeStepTokens());
+        // the step's activations, and a logits row for every sequence
+        long scratch = Scratch.bytesFor(c, tokens) + (long) options.maxSequences() * c.vocabSize() * Float.BYTES;
+        return Math.max(0, (long) ((free - scratch) * 0.8));
     }
 
     public static Engine load(Path path) {
@@ -172,7 +236,7 @@ public final class Engine implements AutoCloseable {
     public ChatHandle chatStream(ChatRequest request, ChatListener listener) {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(listener, "listener");
-        return scheduler.submit(prompts.chat(request, listener), listener);
+        return scheduler.submit(delivery -> prompts.chat(request, delivery), listener);
     }
 
     /** Raw completion of a prompt without a chat template. */
@@ -183,7 +247,7 @@ public final class Engine implements AutoCloseable {
     public ChatHandle completeStream(CompletionRequest request, ChatListener listener) {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(listener, "listener");
-        return scheduler.submit(prompts.completion(request, listener), listener);
+        return scheduler.submit(delivery -> prompts.completion(request, delivery), listener);
     }
 
     /** The template the model's embedded chat template was recognised as (or fails saying it is unsupported). */
@@ -210,6 +274,21 @@ public final class Engine implements AutoCloseable {
 
     public int kvBlocks() {
         return cache.pool().capacity();
+    }
+
+    /** Requests waiting to start or to resume. */
+    public int queuedRequests() {
+        return scheduler.queued();
+    }
+
+    /** Requests generating now. */
+    public int runningRequests() {
+        return scheduler.running();
+    }
+
+    /** Times a running request gave its KV blocks back so that earlier ones could go on (recomputed later). */
+    public long preemptions() {
+        return scheduler.preemptions();
     }
 
     @Override

@@ -34,9 +34,18 @@ public final class BlockPool {
 
     /** A free block with reference count one. */
     public synchronized int allocate() {
-        if (freeCount == 0) {
+        int block = tryAllocate();
+        if (block < 0) {
             throw new ContextFullException("the KV cache is full: all " + refCounts.length
                     + " blocks are in use (close finished sequences or give the cache a larger budget)");
+        }
+        return block;
+    }
+
+    /** A free block with reference count one, or -1 when none is free (the scheduler then preempts). */
+    public synchronized int tryAllocate() {
+        if (freeCount == 0) {
+            return -1;
         }
         int block = freeStack[--freeCount];
         refCounts[block] = 1;

@@ -49,19 +49,43 @@ public final class Sequence implements AutoCloseable {
 
     /** Makes room for positions [0, positions), allocating blocks from the pool as needed. */
     public void reserve(int positions) {
+        if (!tryReserve(positions)) {
+            throw new ContextFullException("the KV cache is full: all " + cache.pool().capacity()
+                    + " blocks are in use (close finished sequences or give the cache a larger budget)");
+        }
+    }
+
+    /**
+     * Makes room for positions [0, positions) if the pool has the blocks; false when it runs dry (the blocks
+     * taken so far stay with this sequence). A length past the context length is an error, not a shortage.
+     */
+    public boolean tryReserve(int positions) {
         checkOpen();
         if (positions > cache.maxPositions()) {
             throw new ContextFullException("sequence " + id + " needs " + positions
                     + " positions, more than the context length " + cache.maxPositions());
         }
-        int needed = (positions + cache.blockSize() - 1) / cache.blockSize();
+        int needed = blocksFor(positions);
         while (blockCount < needed) {
             if (blockCount == blocks.length) {
                 blocks = Arrays.copyOf(blocks, blocks.length * 2);
             }
-            int block = cache.pool().allocate(); // before touching blockCount: allocate may throw
+            int block = cache.pool().tryAllocate();
+            if (block < 0) {
+                return false;
+            }
             blocks[blockCount++] = block;
         }
+        return true;
+    }
+
+    /** Blocks this sequence still has to take to hold positions [0, positions). */
+    public int blocksMissing(int positions) {
+        return Math.max(0, blocksFor(positions) - blockCount);
+    }
+
+    private int blocksFor(int positions) {
+        return (positions + cache.blockSize() - 1) / cache.blockSize();
     }
 
     /** Marks positions [0, newLength) as filled; they must be reserved. */

@@ -1,9 +1,9 @@
 package dev.moe4j.generate;
 
 import dev.moe4j.api.ChatHandle;
-import dev.moe4j.api.ChatListener;
 import dev.moe4j.api.ChatResponse;
 import dev.moe4j.api.FinishReason;
+import dev.moe4j.api.ListenerException;
 import dev.moe4j.api.Moe4jException;
 import dev.moe4j.api.Usage;
 import dev.moe4j.cache.Sequence;
@@ -12,10 +12,14 @@ import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
- * One request's generation: its sequence, sampler and output parser, the tokens to feed next, and the thinking
- * budget. Driven by the {@link Scheduler} thread; {@link #cancel()} may come from any thread.
+ * One request's generation: its tokens (the prompt and everything fed after it), sampler and output parser, and
+ * the thinking budget. Driven by the {@link Scheduler} thread while active; {@link #cancel()} may come from any
+ * thread. Its tokens are all it needs to rebuild its KV blocks, so the scheduler may take them away (preemption)
+ * and feed the tokens again later; the kernels are batch-invariant, so that gives the same bits.
  */
 public final class Generation implements ChatHandle {
 
@@ -23,45 +27,105 @@ public final class Generation implements ChatHandle {
     public record Plan(int[] promptTokens, Sampler sampler, OutputParser parser, Set<Integer> endTokens,
                        int maxTokens, int thinkingBudget, int[] budgetStopTokens) {}
 
+    private static final int QUEUED = 0;
+    private static final int ACTIVE = 1;
+    private static final int DONE = 2;
+
+    /** Submission order: the scheduler preempts the latest first. */
+    final long arrival;
     private final Plan plan;
-    private final ChatListener listener;
-    private final CompletableFuture<ChatResponse> result = new CompletableFuture<>();
+    private final Delivery delivery;
+    private final CompletableFuture<ChatResponse> result;
+    private final Consumer<Generation> leftQueue;
+    private final AtomicInteger state = new AtomicInteger(QUEUED);
     private volatile boolean cancelled;
     private Sequence sequence;
-    private int[] pending;
-    /** How many of {@link #pending} the scheduler has fed so far (a long prompt goes in chunks). */
-    int fed;
+    /** The prompt and every token fed after it; the sequence holds keys and values for a prefix of them. */
+    private int[] tokens;
+    private int tokenCount;
+    /** Since (re)admission no logits yet: a prompt, or tokens recomputed after preemption, is being read. */
+    boolean prefilling = true;
+    int preemptions;
     private int generated;
     private int reasoningTokens;
     private int budgetCount;
     private boolean budgetExhausted;
 
-    Generation(Plan plan, ChatListener listener) {
+    Generation(long arrival, Plan plan, Delivery delivery, CompletableFuture<ChatResponse> result,
+               Consumer<Generation> leftQueue) {
+        this.arrival = arrival;
         this.plan = plan;
-        this.listener = listener;
-        this.pending = plan.promptTokens();
-    }
-
-    int[] pending() {
-        return pending;
+        this.delivery = delivery;
+        this.result = result;
+        this.leftQueue = leftQueue;
+        this.tokens = plan.promptTokens().clone();
+        this.tokenCount = tokens.length;
+        delivery.onListenerFailure(this::abort);
     }
 
     Sequence sequence() {
         return sequence;
     }
 
-    void attach(Sequence seq) {
-        this.sequence = seq;
+    Delivery delivery() {
+        return delivery;
     }
 
+    /** Tokens the KV cache must hold before the next sample: the prompt and everything fed since. */
+    int tokenCount() {
+        return tokenCount;
+    }
+
+    int token(int index) {
+        return tokens[index];
+    }
+
+    /** Tokens not yet in the sequence's KV blocks. */
+    int remaining() {
+        return tokenCount - sequence.length();
+    }
+
+    boolean isQueued() {
+        return state.get() == QUEUED;
+    }
+
+    /** Scheduler: takes a queued generation into the running set with a fresh sequence; false if it ended. */
+    boolean activate(Sequence seq) {
+        if (!state.compareAndSet(QUEUED, ACTIVE)) {
+            seq.close();
+            return false;
+        }
+        sequence = seq;
+        prefilling = true;
+        return true;
+    }
+
+    /**
+     * Scheduler: gives back the KV blocks and waits in the queue again, to be fed all its tokens when readmitted.
+     * Returns false if a cancel arriving meanwhile ended it instead.
+     */
+    boolean preempt() {
+        sequence.close();
+        sequence = null;
+        preemptions++;
+        state.set(QUEUED);
+        if (cancelled || delivery.failure() != null) {
+            endQueued();
+            return false;
+        }
+        return true;
+    }
+
+    /** The cancel flag, or a listener that threw: either way the request ends at the next step. */
     boolean isCancelled() {
-        return cancelled;
+        return cancelled || delivery.failure() != null;
     }
 
-    /** Handles the logits that followed the last pending token; returns false when generation has ended. */
+    /** Handles the logits that followed the last token; returns false when generation has ended. */
     boolean onLogits(float[] logits, int offset) {
-        if (cancelled) {
-            finish(FinishReason.CANCELLED);
+        prefilling = false;
+        if (isCancelled()) {
+            end();
             return false;
         }
         int next = plan.sampler().sample(logits, offset);
@@ -93,11 +157,15 @@ public final class Generation implements ChatHandle {
             finish(FinishReason.LENGTH);
             return false;
         }
-        if (sequence.length() + feed.length > sequence.cache().maxPositions()) {
+        if (tokenCount + feed.length > sequence.cache().maxPositions()) {
             finish(FinishReason.CONTEXT_FULL);
             return false;
         }
-        pending = feed;
+        if (tokenCount + feed.length > tokens.length) {
+            tokens = Arrays.copyOf(tokens, Math.max(tokens.length * 2, tokenCount + feed.length));
+        }
+        System.arraycopy(feed, 0, tokens, tokenCount, feed.length);
+        tokenCount += feed.length;
         return true;
     }
 
@@ -116,32 +184,37 @@ public final class Generation implements ChatHandle {
         return ok;
     }
 
+    /** Ends a cancelled request, or one whose listener threw, from the thread that owns it. */
+    void end() {
+        Throwable f = delivery.failure();
+        if (f != null) {
+            fail(new ListenerException(f));
+        } else {
+            finish(FinishReason.CANCELLED);
+        }
+    }
+
     void finish(FinishReason reason) {
-        if (result.isDone()) {
+        if (state.getAndSet(DONE) == DONE) {
             return;
         }
-        plan.parser().finish();
         closeSequence();
-        ChatResponse response = new ChatResponse(plan.parser().reasoning(), plan.parser().content(),
-                plan.parser().toolCalls(), plan.parser().malformedToolCalls(),
-                new Usage(plan.promptTokens().length, reasoningTokens, generated), reason, budgetExhausted);
         try {
-            listener.onComplete(response);
+            plan.parser().finish();
         } finally {
-            result.complete(response);
+            ChatResponse response = new ChatResponse(plan.parser().reasoning(), plan.parser().content(),
+                    plan.parser().toolCalls(), plan.parser().malformedToolCalls(),
+                    new Usage(plan.promptTokens().length, reasoningTokens, generated), reason, budgetExhausted);
+            delivery.onComplete(response);
         }
     }
 
     void fail(Throwable error) {
-        if (result.isDone()) {
+        if (state.getAndSet(DONE) == DONE) {
             return;
         }
         closeSequence();
-        try {
-            listener.onError(error);
-        } finally {
-            result.completeExceptionally(error);
-        }
+        delivery.onError(error);
     }
 
     private void closeSequence() {
@@ -150,9 +223,33 @@ public final class Generation implements ChatHandle {
         }
     }
 
+    /** A waiting generation ends at once on the caller's thread (the scheduler no longer touches it). */
+    private void endQueued() {
+        if (state.get() == QUEUED && state.compareAndSet(QUEUED, ACTIVE)) {
+            leftQueue.accept(this);
+            end();
+        }
+    }
+
+    /** Fails a generation that was never started (the engine stopped); false if it had already left the queue. */
+    boolean failQueued(Throwable error) {
+        if (state.compareAndSet(QUEUED, ACTIVE)) {
+            leftQueue.accept(this);
+            fail(error);
+            return true;
+        }
+        return false;
+    }
+
+    private void abort() {
+        endQueued();
+    }
+
     @Override
     public void cancel() {
         cancelled = true;
+        delivery.mute();
+        endQueued();
     }
 
     @Override

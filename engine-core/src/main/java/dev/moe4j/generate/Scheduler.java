@@ -1,170 +1,386 @@
 package dev.moe4j.generate;
 
+import dev.moe4j.api.ChatListener;
+import dev.moe4j.api.ChatResponse;
 import dev.moe4j.api.ContextFullException;
+import dev.moe4j.api.EngineStoppedException;
 import dev.moe4j.api.FinishReason;
 import dev.moe4j.cache.KvCache;
 import dev.moe4j.model.Batch;
 import dev.moe4j.model.Model;
 import dev.moe4j.model.Scratch;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.PriorityQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Continuous batching on one thread: every step takes the pending tokens of every active generation (a prompt,
- * in chunks, or one decode token) into one {@link Batch}, runs the model once, and hands each generation its
- * logits row. Requests from many threads become sequences here, never parallel forward passes.
+ * Continuous batching on one thread: every step takes the pending tokens of the running generations (decode
+ * tokens first, then prompt chunks in what is left of the step's token budget) into one {@link Batch}, runs the
+ * model once, and hands each generation its logits row. Requests from many threads become sequences here, never
+ * parallel forward passes.
+ *
+ * <p>Nothing one request does reaches another: listeners run off this thread ({@link Delivery}); a request whose
+ * sampling or parsing throws ends alone; a forward pass that fails is retried one generation at a time (a failed
+ * pass leaves every sequence's length as it was), so only the generation that fails alone ends. When the KV pool
+ * cannot give a running sequence its next block, the latest arrival among the running is preempted: its blocks go
+ * back, and it waits ahead of new requests to be fed all its tokens again (same bits: the kernels are
+ * batch-invariant). If this thread ever stops on an error, every waiting and later request fails at once.
  */
 public final class Scheduler implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Scheduler.class);
 
+    /** Callbacks a request may run ahead of its listener before it is paused. */
+    public static final int LISTENER_BACKLOG = Delivery.CAPACITY;
+
+    /** Step token budgets: one while no sequence decodes, a smaller one while streams are waiting on their tokens. */
+    public record Budget(int maxBatchTokens, int decodeStepTokens) {
+        public Budget {
+            if (maxBatchTokens < 1 || decodeStepTokens < 1) {
+                throw new IllegalArgumentException("step token budgets must be positive: " + maxBatchTokens + ", "
+                        + decodeStepTokens);
+            }
+        }
+    }
+
     private final Model model;
     private final KvCache cache;
     private final int maxSequences;
-    private final int maxBatchTokens;
-    private final LinkedBlockingQueue<Generation> queue = new LinkedBlockingQueue<>();
+    private final Budget budget;
+    private final LinkedBlockingDeque<Generation> queue = new LinkedBlockingDeque<>();
+    /** Preempted generations, earliest arrival first: admitted before anything in {@link #queue}. */
+    private final PriorityQueue<Generation> preempted = new PriorityQueue<>(Comparator.comparingLong(g -> g.arrival));
+    /** Running generations in arrival order. */
     private final List<Generation> active = new ArrayList<>();
+    private final AtomicLong arrivals = new AtomicLong();
+    private final AtomicLong preemptions = new AtomicLong();
     private final Thread thread;
     private volatile boolean running = true;
+    private volatile EngineStoppedException stopped;
+    private volatile int activeCount;
+    private volatile StepObserver observer;
 
-    public Scheduler(Model model, KvCache cache, int maxSequences, int maxBatchTokens) {
+    /** Sees each step's composition before its forward pass (tests check the scheduling policy with it). */
+    interface StepObserver {
+        /** Request {@code arrivals[i]} feeds {@code counts[i]} tokens in this step. */
+        void onStep(long[] arrivals, int[] counts);
+    }
+
+    void observeSteps(StepObserver o) {
+        this.observer = o;
+    }
+
+    public Scheduler(Model model, KvCache cache, int maxSequences, Budget budget) {
+        if (maxSequences < 1) {
+            throw new IllegalArgumentException("maxSequences must be positive, was " + maxSequences);
+        }
         this.model = model;
         this.cache = cache;
         this.maxSequences = maxSequences;
-        this.maxBatchTokens = maxBatchTokens;
+        this.budget = budget;
         this.thread = new Thread(this::loop, "moe4j-scheduler");
         this.thread.setDaemon(true);
         this.thread.start();
     }
 
-    public Generation submit(Generation.Plan plan, dev.moe4j.api.ChatListener listener) {
-        Generation g = new Generation(plan, listener);
-        if (!running) {
-            throw new IllegalStateException("the engine is closed");
-        }
+    /**
+     * Queues a request. {@code planner} builds its plan around the listener it is given (the request's hand-off,
+     * which delivers to {@code listener} off the scheduler thread).
+     */
+    public Generation submit(Function<ChatListener, Generation.Plan> planner, ChatListener listener) {
+        checkRunning();
+        CompletableFuture<ChatResponse> result = new CompletableFuture<>();
+        Delivery delivery = new Delivery(listener, result);
+        Generation g = new Generation(arrivals.getAndIncrement(), planner.apply(delivery), delivery, result,
+                queue::remove);
         queue.add(g);
+        EngineStoppedException s = stopped;
+        if (s != null) {
+            g.failQueued(s); // the loop stopped while this was being queued: it must not wait for good
+            throw s;
+        }
         return g;
     }
 
-    private void loop() {
-        Scratch scratch = new Scratch(model.config());
-        while (running) {
-            try {
-                admit();
-                if (active.isEmpty()) {
-                    continue;
-                }
-                step(scratch);
-            } catch (InterruptedException e) {
-                break;
-            } catch (RuntimeException | Error e) {
-                LOG.error("generation step failed", e);
-                for (Generation g : active) {
-                    g.fail(e);
-                }
-                active.clear();
-            }
-        }
-        for (Generation g : active) {
-            g.finish(FinishReason.CANCELLED);
-        }
-        Generation g;
-        while ((g = queue.poll()) != null) {
-            g.fail(new IllegalStateException("the engine was closed"));
+    private void checkRunning() {
+        EngineStoppedException s = stopped;
+        if (s != null) {
+            throw s;
         }
     }
 
-    /** Moves queued generations into the active set while sequences and KV blocks allow. */
+    /** Requests waiting to start (or to resume after preemption). */
+    public int queued() {
+        return queue.size() + preempted.size();
+    }
+
+    /** Requests running now. */
+    public int running() {
+        return activeCount;
+    }
+
+    /** Times a running generation gave its KV blocks back to let older ones go on. */
+    public long preemptions() {
+        return preemptions.get();
+    }
+
+    private void loop() {
+        Throwable error = null;
+        try {
+            Scratch scratch = new Scratch(model.config());
+            while (running) {
+                admit();
+                if (!active.isEmpty() && !step(scratch)) {
+                    // every running request waits on its listener: nothing to compute until one catches up
+                    LockSupport.parkNanos(200_000);
+                }
+                activeCount = active.size();
+            }
+        } catch (InterruptedException e) {
+            // close()
+        } catch (Throwable e) {
+            error = e;
+            LOG.error("the scheduler stopped; every request fails", e);
+        } finally {
+            shutDown(error);
+        }
+    }
+
+    private void shutDown(Throwable error) {
+        EngineStoppedException s = error == null ? new EngineStoppedException("the engine is closed", null)
+                : new EngineStoppedException("the engine's scheduler stopped on " + error, error);
+        stopped = s;
+        running = false;
+        for (Generation g : active) {
+            if (error == null) {
+                g.finish(FinishReason.CANCELLED);
+            } else {
+                g.fail(s);
+            }
+        }
+        active.clear();
+        activeCount = 0;
+        for (Generation g : preempted) {
+            g.failQueued(s);
+        }
+        preempted.clear();
+        Generation g;
+        while ((g = queue.poll()) != null) {
+            g.failQueued(s);
+        }
+    }
+
+    /** Moves waiting generations into the running set while sequences and KV blocks allow; preempted ones first. */
     private void admit() throws InterruptedException {
-        if (active.isEmpty()) {
-            Generation first = queue.poll(100, TimeUnit.MILLISECONDS);
+        if (active.isEmpty() && preempted.isEmpty()) {
+            Generation first = queue.pollFirst(100, TimeUnit.MILLISECONDS);
             if (first == null) {
                 return;
             }
-            start(first);
+            queue.offerFirst(first); // still first in line; the loop below takes it
         }
         while (active.size() < maxSequences) {
-            Generation next = queue.peek();
+            boolean resumed = !preempted.isEmpty();
+            Generation next = resumed ? preempted.peek() : queue.peek();
             if (next == null) {
                 return;
             }
-            int blocksNeeded = (next.pending().length + cache.blockSize()) / cache.blockSize();
-            if (blocksNeeded > cache.pool().freeBlocks()) {
-                return; // wait for running sequences to finish
+            if (!next.isQueued()) {
+                remove(next, resumed); // cancelled while waiting
+                continue;
             }
-            start(queue.poll());
+            // the first sampled token needs a position too
+            int blocks = (next.tokenCount() + cache.blockSize()) / cache.blockSize();
+            if (!active.isEmpty() && blocks > cache.pool().freeBlocks()) {
+                return; // wait for running sequences to finish or be preempted
+            }
+            remove(next, resumed);
+            if (next.activate(cache.newSequence())) {
+                insertByArrival(next);
+            }
         }
     }
 
-    private void start(Generation g) {
-        if (g.isCancelled()) {
-            g.attach(null);
-            g.finish(FinishReason.CANCELLED);
-            return;
+    private void remove(Generation g, boolean resumed) {
+        if (resumed) {
+            preempted.poll();
+        } else {
+            queue.remove(g);
         }
-        int blocksNeeded = (g.pending().length + cache.blockSize()) / cache.blockSize();
-        if (blocksNeeded > cache.pool().capacity()) {
-            g.fail(new ContextFullException("the prompt of " + g.pending().length + " tokens needs " + blocksNeeded
-                    + " KV blocks; the cache has " + cache.pool().capacity()));
-            return;
-        }
-        g.attach(cache.newSequence());
-        active.add(g);
     }
 
-    private void step(Scratch scratch) {
-        // cancelled generations end here, within one step of the request
+    private void insertByArrival(Generation g) {
+        int i = active.size();
+        while (i > 0 && active.get(i - 1).arrival > g.arrival) {
+            i--;
+        }
+        active.add(i, g);
+    }
+
+    /** One forward pass over what the running generations have to feed; false when none could be fed. */
+    private boolean step(Scratch scratch) {
+        // cancelled generations (and those whose listener threw) end here, within one step of the request
         for (Iterator<Generation> it = active.iterator(); it.hasNext(); ) {
             Generation g = it.next();
             if (g.isCancelled()) {
-                g.finish(FinishReason.CANCELLED);
+                g.end();
                 it.remove();
             }
         }
-        if (active.isEmpty()) {
-            return;
+        List<Slice> slices = plan();
+        if (slices.isEmpty()) {
+            return false;
         }
+        StepObserver o = observer;
+        if (o != null) {
+            long[] arrivals = new long[slices.size()];
+            int[] counts = new int[slices.size()];
+            for (int i = 0; i < arrivals.length; i++) {
+                arrivals[i] = slices.get(i).g().arrival;
+                counts[i] = slices.get(i).count();
+            }
+            o.onStep(arrivals, counts);
+        }
+        run(slices, scratch);
+        return true;
+    }
+
+    /** A run of a generation's tokens in this step: positions [from, from + count). */
+    private record Slice(Generation g, int from, int count) {}
+
+    /**
+     * Chooses this step's tokens: every decoding generation's pending tokens first, then prompt chunks, within the
+     * step's budget (the smaller one while anything decodes). Reserves their KV blocks, preempting the latest
+     * arrivals when the pool runs dry.
+     */
+    private List<Slice> plan() {
+        boolean decoding = false;
+        for (Generation g : active) {
+            decoding |= !g.prefilling;
+        }
+        int left = decoding ? budget.decodeStepTokens() : budget.maxBatchTokens();
+        List<Slice> slices = new ArrayList<>();
+        for (int pass = 0; pass < 2; pass++) {
+            boolean prompts = pass == 1;
+            for (int i = 0; i < active.size() && left > 0; i++) {
+                Generation g = active.get(i);
+                if (g.prefilling != prompts || g.delivery().backlogged()) {
+                    continue;
+                }
+                int from = g.sequence().length();
+                int count = Math.min(g.remaining(), left);
+                Reservation r = reserve(g, from + count, slices);
+                left += r.freedTokens;
+                if (!r.ok) {
+                    i--; // g left the running set
+                    continue;
+                }
+                slices.add(new Slice(g, from, count));
+                left -= count;
+            }
+        }
+        return slices;
+    }
+
+    private record Reservation(boolean ok, int freedTokens) {}
+
+    /** Makes room for g's positions [0, end), preempting from the latest arrival back; false if g itself went. */
+    private Reservation reserve(Generation g, int end, List<Slice> slices) {
+        int freed = 0;
+        while (true) {
+            try {
+                if (g.sequence().tryReserve(end)) {
+                    return new Reservation(true, freed);
+                }
+            } catch (RuntimeException e) {
+                active.remove(g);
+                g.fail(e);
+                return new Reservation(false, freed);
+            }
+            Generation victim = active.getLast();
+            if (victim == g && active.size() == 1) {
+                active.remove(g);
+                g.fail(new ContextFullException("the KV cache's " + cache.pool().capacity() + " blocks of "
+                        + cache.blockSize() + " tokens cannot hold one sequence of " + end + " positions"));
+                return new Reservation(false, freed);
+            }
+            active.removeLast();
+            for (Iterator<Slice> it = slices.iterator(); it.hasNext(); ) {
+                Slice s = it.next();
+                if (s.g() == victim) {
+                    freed += s.count();
+                    it.remove();
+                }
+            }
+            preemptions.incrementAndGet();
+            LOG.debug("KV pool dry: preempting request {} ({} tokens) for request {}", victim.arrival,
+                    victim.tokenCount(), g.arrival);
+            if (victim.preempt()) {
+                preempted.add(victim);
+            }
+            if (victim == g) {
+                return new Reservation(false, freed);
+            }
+        }
+    }
+
+    /** Runs the slices as one batch; if the pass fails, each generation alone, so only one that fails alone ends. */
+    private void run(List<Slice> slices, Scratch scratch) {
         Batch.Builder batch = Batch.builder();
         List<Generation> withLogits = new ArrayList<>();
-        int budget = maxBatchTokens;
-        int added = 0;
-        for (Iterator<Generation> it = active.iterator(); it.hasNext() && budget > 0; ) {
-            Generation g = it.next();
-            int[] pending = g.pending();
-            int base = g.sequence().length();
-            int take = Math.min(pending.length - g.fed, budget);
-            try {
-                g.sequence().reserve(base + take);
-            } catch (ContextFullException e) {
-                // this sequence cannot grow (context length or KV pool): it ends, the others go on
-                g.finish(FinishReason.CONTEXT_FULL);
-                it.remove();
-                continue;
-            }
-            for (int i = 0; i < take; i++) {
-                boolean last = g.fed + i == pending.length - 1;
-                batch.add(pending[g.fed + i], base + i, g.sequence(), last);
-            }
-            g.fed += take;
-            budget -= take;
-            added += take;
-            if (g.fed == pending.length) {
-                withLogits.add(g);
+        for (Slice s : slices) {
+            Generation g = s.g();
+            for (int i = 0; i < s.count(); i++) {
+                int pos = s.from() + i;
+                boolean last = pos == g.tokenCount() - 1;
+                batch.add(g.token(pos), pos, g.sequence(), last);
+                if (last) {
+                    withLogits.add(g);
+                }
             }
         }
-        if (added == 0) {
+        float[] logits;
+        try {
+            logits = model.forward(batch.build(), scratch);
+        } catch (RuntimeException | Error e) {
+            if (!running) {
+                return; // closing: the loop ends and cancels what is running
+            }
+            if (slices.size() > 1) {
+                LOG.warn("a forward pass of {} requests failed ({}); running them one at a time", slices.size(),
+                        e.toString());
+                for (Slice s : slices) {
+                    run(List.of(s), scratch);
+                }
+                return;
+            }
+            LOG.error("request {} failed in the forward pass", slices.getFirst().g().arrival, e);
+            Generation g = slices.getFirst().g();
+            active.remove(g);
+            g.fail(e);
             return;
         }
-        float[] logits = model.forward(batch.build(), scratch);
         int vocab = model.config().vocabSize();
         for (int row = 0; row < withLogits.size(); row++) {
             Generation g = withLogits.get(row);
-            g.fed = 0;
-            if (!g.onLogits(logits, row * vocab)) {
+            boolean goOn;
+            try {
+                goOn = g.onLogits(logits, row * vocab);
+            } catch (RuntimeException | Error e) {
+                LOG.error("request {} failed after its forward pass", g.arrival, e);
+                g.fail(e);
+                goOn = false;
+            }
+            if (!goOn) {
                 active.remove(g);
             }
         }

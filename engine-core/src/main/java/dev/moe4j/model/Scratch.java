@@ -62,6 +62,18 @@ public final class Scratch {
         }
     }
 
+    /** Heap bytes {@link #ensure} takes for a batch of {@code n} tokens (for sizing what else fits). */
+    public static long bytesFor(ModelConfig config, int n) {
+        long perToken = 3L * config.hiddenSize() + 2L * config.qDim() + 2L * config.kvDim()
+                + 2L * Math.max(config.intermediateSize(), 1) + config.headDim();
+        if (config.isMoe()) {
+            ModelConfig.MoeConfig moe = config.moe();
+            perToken += moe.numExperts() + 2L * config.hiddenSize() + 2L * moe.expertIntermediateSize()
+                    + 4L * moe.numExpertsPerTok();
+        }
+        return perToken * n * Float.BYTES;
+    }
+
     /** Makes room for a batch of {@code n} tokens. */
     void ensure(int n) {
         if (n <= capacity) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.moe4j.generate.Prompts;
+import dev.moe4j.generate.Scheduler;
 import dev.moe4j.testutil.Fixtures;
 import java.util.ArrayList;
 import java.util.List;
@@ -126,7 +127,7 @@ class EngineTest {
     }
 
     @Test
-    void cancelFromListenerStopsWithinOneStepAndFreesBlocks() {
+    void cancelFromListenerStopsTheRequestAndFreesBlocks() {
         AtomicReference<ChatHandle> handle = new AtomicReference<>();
         AtomicInteger afterCancel = new AtomicInteger(-1);
         CountDownLatch started = new CountDownLatch(1);
@@ -156,7 +157,8 @@ class EngineTest {
         started.countDown();
         ChatResponse r = handle.get().await();
         assertEquals(FinishReason.CANCELLED, r.finishReason());
-        assertTrue(r.usage().completionTokens() <= 2, "stopped within one step: " + r.usage());
+        // the engine runs ahead of a blocked listener by at most the hand-off's backlog, then pauses the request
+        assertTrue(r.usage().completionTokens() <= Scheduler.LISTENER_BACKLOG + 2, "paused, then stopped: " + r.usage());
         assertEquals(0, afterCancel.get(), "no text after the cancelling callback");
         assertEquals(engine.kvBlocks(), engine.freeKvBlocks(), "the sequence's blocks went back to the pool");
     }

@@ -1,0 +1,11 @@
+package dev.moe4j.api;
+
+/**
+ * The engine's scheduler is no longer running: it was closed, or it stopped on an error (the cause). Requests
+ * waiting or submitted afterwards fail with this at once instead of waiting forever.
+ */
+public class EngineStoppedException extends Moe4jException {
+    public EngineStoppedException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}
