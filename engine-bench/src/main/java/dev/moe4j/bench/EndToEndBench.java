@@ -142,7 +142,7 @@ public final class EndToEndBench {
         return ids;
     }
 
-    static double median(double[] samples) {
+    public static double median(double[] samples) {
         double[] s = samples.clone();
         Arrays.sort(s);
         int n = s.length;

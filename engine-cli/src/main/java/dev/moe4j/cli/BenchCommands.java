@@ -1,7 +1,9 @@
 package dev.moe4j.cli;
 
+import dev.moe4j.api.Engine;
 import dev.moe4j.bench.EndToEndBench;
 import dev.moe4j.bench.MemoryBandwidth;
+import dev.moe4j.bench.ParallelBench;
 import dev.moe4j.bench.SyntheticModel;
 import dev.moe4j.kernels.DType;
 import dev.moe4j.kernels.Kernels;
@@ -40,6 +42,59 @@ final class BenchCommands {
                 args.getInt("seed", 42), err::println);
         err.printf("wrote %s: %s, %d of %d layers, %s, %.2f GB, random weights, in %.1f s%n", out, shape.name(), layers,
                 shape.layers(), type, Files.size(out) / 1e9, (System.nanoTime() - start) / 1e9);
+        return 0;
+    }
+
+    /** An engine for {@code bench --parallel N}: N streams plus the long prompt run at once. */
+    static Engine parallelEngine(Args args, int n, PrintStream err) throws IOException {
+        String threads = args.get("threads", args.get("t"));
+        if (threads != null) {
+            System.setProperty("moe4j.threads", threads);
+        }
+        Path path = ModelPaths.resolve(args.get("model"), err);
+        Engine.Options options = Engine.Options.defaults().withRoundedActivations(Main.roundedActivations(args))
+                .withMaxSequences(n + 1)
+                .withContextLength(Math.max(args.getInt("long", 2000), args.getInt("p", 512)) + 1024);
+        if (args.get("step-tokens") != null) {
+            options = options.withDecodeStepTokens(args.getInt("step-tokens", 0));
+        }
+        if (args.get("batch-tokens") != null) {
+            options = options.withMaxBatchTokens(args.getInt("batch-tokens", 0));
+        }
+        long start = System.nanoTime();
+        Engine engine = Engine.load(path, options);
+        err.printf("loaded %s in %d ms; %d / %d tokens a step%n", path.getFileName(),
+                (System.nanoTime() - start) / 1_000_000, options.maxBatchTokens(), options.decodeStepTokens());
+        return engine;
+    }
+
+    static int parallel(Args args, Engine engine, int n, PrintStream out, PrintStream err) throws InterruptedException {
+        int promptTokens = args.getInt("p", 512);
+        int genTokens = args.getInt("n", 128);
+        int longPrompt = args.getInt("long", 2000);
+        if (promptTokens < 1 || genTokens < 2 || longPrompt < 1) {
+            throw new Args.UsageException("bench --parallel needs -p >= 1, -n >= 2 and --long >= 1");
+        }
+        // a first round compiles the kernels (JIT) for every batch shape the timed round meets
+        err.println("warming up (JIT) ...");
+        ParallelBench.run(engine, n, Math.min(promptTokens, 64), Math.min(genTokens, 16), Math.min(longPrompt, 256),
+                s -> {});
+        ParallelBench.Result r = ParallelBench.run(engine, n, promptTokens, genTokens, longPrompt, err::println);
+        String name = engine.config().architecture() + " " + engine.config().numLayers() + "L";
+        if (args.flag("json")) {
+            out.printf(Locale.ROOT, "{\"test\": \"parallel%d\", \"tokens_per_s\": %.3f, \"ttft_ms\": %.1f, "
+                            + "\"itl_p50_ms\": %.1f, \"itl_p99_ms\": %.1f, \"long_prompt_tokens\": %d, "
+                            + "\"long_prompt_ttft_ms\": %.1f, \"itl_samples\": %d, \"prompt_tokens\": %d, "
+                            + "\"gen_tokens\": %d, \"model\": \"%s\"}%n", n, r.tokensPerSecond(), r.ttftMs(),
+                    r.itlP50Ms(), r.itlP99Ms(), r.longPromptTokens(), r.longPromptTtftMs(), r.itlSamples(),
+                    r.promptTokens(), r.genTokens(), name);
+        } else {
+            out.printf("| model | test | aggregate decode t/s | TTFT ms | ITL p50 ms | ITL p99 ms | long prompt | its TTFT ms |%n");
+            out.printf("|---|---|---:|---:|---:|---:|---:|---:|%n");
+            out.printf(Locale.ROOT, "| %s | parallel%d (pp%d+tg%d) | %.2f | %.0f | %.1f | %.1f | %d | %.0f |%n", name,
+                    n, r.promptTokens(), r.genTokens(), r.tokensPerSecond(), r.ttftMs(), r.itlP50Ms(), r.itlP99Ms(),
+                    r.longPromptTokens(), r.longPromptTtftMs());
+        }
         return 0;
     }
 

@@ -17,6 +17,7 @@ import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
+import dev.moe4j.api.Engine;
 import java.nio.file.Path;
 import java.util.Set;
 
@@ -46,6 +47,10 @@ public final class Main {
               bench     [--model M.gguf] [-p 512] [-n 128] [-r 5] [-t 2] [--json]
                         prefill (ppN) and decode (tgN) tokens/s, median of -r runs, with the decode weight
                         bandwidth and this machine's measured read bandwidth
+              bench     --parallel N [--model M.gguf] [-p 512] [-n 128] [--long 2000] [--step-tokens K]
+                        [--batch-tokens B] [--json]
+                        N requests at once through the scheduler: aggregate decode tokens/s and time to first
+                        token; then inter-token latency p50/p99 of N streams while a --long prompt arrives
               quantize  IN.gguf OUT.gguf --type q8_0|q4_0
                         quantizes every weight matrix of an F32/F16/BF16 GGUF (like llama-quantize --pure)
               render    --chat-template T.jinja|M.gguf|NAME --request R.json
@@ -192,6 +197,17 @@ public final class Main {
     }
 
     private int bench(Args args) {
+        if (args.get("parallel") != null) {
+            int n = args.getInt("parallel", 1);
+            if (n < 1) {
+                throw new Args.UsageException("--parallel must be >= 1, was " + n);
+            }
+            try (Engine engine = BenchCommands.parallelEngine(args, n, err)) {
+                return BenchCommands.parallel(args, engine, n, out, err);
+            } catch (Exception e) {
+                throw rethrowUnchecked(e);
+            }
+        }
         try (Model model = loadModel(args)) {
             return BenchCommands.bench(args, model, out, err);
         } catch (Exception e) {

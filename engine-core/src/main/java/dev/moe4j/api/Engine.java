@@ -153,11 +153,13 @@ public final class Engine implements AutoCloseable {
         this.prompts = new Prompts(tokenizer, endTokens, context, Math.min(tokenizer.vocabSize(), c.vocabSize()));
         this.scheduler = new Scheduler(model, cache, options.maxSequences(),
                 new Scheduler.Budget(options.maxBatchTokens(), options.decodeStepTokens()));
-        LOG.info("engine ready: {} {} layers, context {}, KV cache {} blocks of {} tokens ({} MB{}, {} tokens),"
-                        + " up to {} sequences, {} / {} tokens a step", c.architecture(), c.numLayers(), context,
+        String sizedBy = blocks < fit ? options.maxSequences() + " full-length sequences"
+                : options.kvCacheBytes() > 0 ? "kvCacheBytes" : "80% of the free heap";
+        LOG.info("engine ready: {} {} layers, context {}, KV cache {} blocks of {} tokens ({} MB, {} tokens; sized by"
+                        + " {}), up to {} sequences, {} / {} tokens a step", c.architecture(), c.numLayers(), context,
                 cache.pool().capacity(), blockSize, cache.pool().capacity() * bytesPerBlock >> 20,
-                options.kvCacheBytes() > 0 ? "" : " of the heap's free memory", cache.pool().capacity() * blockSize,
-                options.maxSequences(), options.maxBatchTokens(), options.decodeStepTokens());
+                cache.pool().capacity() * blockSize, sizedBy, options.maxSequences(), options.maxBatchTokens(),
+                options.decodeStepTokens());
     }
 
     /** 80 % of the heap the JVM may still use, less the scratch of the largest step. */
@@ -284,6 +286,11 @@ public final class Engine implements AutoCloseable {
     /** Requests generating now. */
     public int runningRequests() {
         return scheduler.running();
+    }
+
+    /** Tokens sampled so far by all requests together (for throughput figures). */
+    public long tokensGenerated() {
+        return scheduler.sampledTokens();
     }
 
     /** Times a running request gave its KV blocks back so that earlier ones could go on (recomputed later). */

@@ -63,6 +63,7 @@ public final class Scheduler implements AutoCloseable {
     private final List<Generation> active = new ArrayList<>();
     private final AtomicLong arrivals = new AtomicLong();
     private final AtomicLong preemptions = new AtomicLong();
+    private final AtomicLong sampled = new AtomicLong();
     private final Thread thread;
     private volatile boolean running = true;
     private volatile EngineStoppedException stopped;
@@ -131,6 +132,11 @@ public final class Scheduler implements AutoCloseable {
     /** Times a running generation gave its KV blocks back to let older ones go on. */
     public long preemptions() {
         return preemptions.get();
+    }
+
+    /** Tokens sampled so far, all requests together (each generation step of each request). */
+    public long sampledTokens() {
+        return sampled.get();
     }
 
     private void loop() {
@@ -370,6 +376,7 @@ public final class Scheduler implements AutoCloseable {
             return;
         }
         int vocab = model.config().vocabSize();
+        sampled.addAndGet(withLogits.size());
         for (int row = 0; row < withLogits.size(); row++) {
             Generation g = withLogits.get(row);
             boolean goOn;
