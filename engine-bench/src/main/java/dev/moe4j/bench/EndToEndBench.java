@@ -92,8 +92,9 @@ public final class EndToEndBench {
         Weights.Model w = model.weights();
         long bytes = size(w.output());
         for (Weights.Layer layer : w.layers()) {
-            Weights.Attention a = layer.attention();
-            bytes += size(a.q()) + size(a.k()) + size(a.v()) + size(a.o());
+            for (Matrix m : layer.mixer().matrices()) {
+                bytes += size(m);
+            }
             switch (layer.feedForward()) {
                 case Weights.Dense d -> bytes += size(d.gate()) + size(d.up()) + size(d.down());
                 case Weights.Moe m -> {
@@ -113,8 +114,9 @@ public final class EndToEndBench {
         Weights.Model w = model.weights();
         long bytes = size(w.embedding()) + (w.output() == w.embedding() ? 0 : size(w.output()));
         for (Weights.Layer layer : w.layers()) {
-            Weights.Attention a = layer.attention();
-            bytes += size(a.q()) + size(a.k()) + size(a.v()) + size(a.o());
+            for (Matrix m : layer.mixer().matrices()) {
+                bytes += size(m);
+            }
             switch (layer.feedForward()) {
                 case Weights.Dense d -> bytes += size(d.gate()) + size(d.up()) + size(d.down());
                 case Weights.Moe m -> {

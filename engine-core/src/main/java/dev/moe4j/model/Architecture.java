@@ -1,36 +1,44 @@
 package dev.moe4j.model;
 
 import dev.moe4j.api.UnsupportedModelException;
+import dev.moe4j.format.gguf.GgufMetadata;
 import dev.moe4j.model.qwen3.Qwen3;
 import dev.moe4j.model.qwen3moe.Qwen3Moe;
 import java.util.List;
+import java.util.Set;
 
 /**
- * What distinguishes one architecture from the shared decoder stack. For the Qwen3 family that is only the
- * feed-forward half of each layer: everything else (embedding, attention with QK-norm, norms, head) is shared.
+ * One architecture, in one file over the shared blocks: the configuration keys it reads (GGUF and Hugging Face), and
+ * what each of its layers is made of: norm + mixer + norm + feed-forward, with the tensors that fill them. The
+ * decoder stack around the layers (embedding, final norm, output head) and the blocks' computation are shared.
  */
 public interface Architecture {
 
+    /** Every architecture moe4j runs. */
     List<Architecture> ALL = List.of(new Qwen3(), new Qwen3Moe());
 
     /** The GGUF {@code general.architecture} value. */
     String name();
 
-    /** Loads the feed-forward weights of one layer. */
-    Weights.FeedForward feedForward(TensorSource tensors, ModelConfig config, int layer, float[] norm);
+    /** Hugging Face {@code model_type} values of config.json. */
+    Set<String> huggingFaceModelTypes();
+
+    /** Hugging Face {@code architectures} class names. */
+    Set<String> huggingFaceClasses();
+
+    /** Reads the config from GGUF metadata ({@code vocabSize} and {@code tied} come from the tensors). */
+    ModelConfig config(GgufMetadata md, int vocabSize, boolean tied);
+
+    /** Reads the config from a Hugging Face config.json. */
+    ModelConfig config(JsonConfig json);
+
+    /** Resolves the weights of one layer. */
+    Weights.Layer layer(TensorSource tensors, ModelConfig config, int layer);
 
     static Architecture forName(String name) {
         return ALL.stream().filter(a -> a.name().equals(name)).findFirst()
-                .orElseThrow(() -> new UnsupportedModelException("architecture '" + name + "' is not supported"));
-    }
-
-    /** The dense SwiGLU block, shared by every architecture that has dense layers. */
-    static Weights.Dense denseFeedForward(TensorSource tensors, ModelConfig config, int layer, float[] norm) {
-        int hidden = config.hiddenSize();
-        int ffn = config.intermediateSize();
-        return new Weights.Dense(norm,
-                tensors.matrix(TensorName.FFN_GATE, layer, ffn, hidden),
-                tensors.matrix(TensorName.FFN_UP, layer, ffn, hidden),
-                tensors.matrix(TensorName.FFN_DOWN, layer, hidden, ffn));
+                .orElseThrow(() -> new UnsupportedModelException("architecture '" + name + "' is not supported"
+                        + " (supported: " + String.join(", ", ALL.stream().map(Architecture::name).sorted().toList())
+                        + ")"));
     }
 }

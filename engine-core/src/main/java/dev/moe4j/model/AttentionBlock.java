@@ -13,7 +13,7 @@ final class AttentionBlock {
     private AttentionBlock() {}
 
     static void forward(Kernels kernels, ModelConfig config, Weights.Attention w, int layer,
-                        Batch batch, KvCache cache, Scratch s, Trace trace) {
+                        Batch batch, KvCache cache, Scratch s) {
         int n = batch.size();
         int hd = config.headDim();
         int heads = config.numHeads();
@@ -51,8 +51,6 @@ final class AttentionBlock {
                 }
             }
         });
-        trace.record("q_roped", layer, s.q, n, qDim);
-        trace.record("k_roped", layer, s.k, n, kvDim);
 
         // causal attention: token t, head h reads kv head h / (H/KV) at positions 0..pos(t)
         int group = heads / kvHeads;
@@ -111,7 +109,6 @@ final class AttentionBlock {
                 }
             }
         });
-        trace.record("attn", layer, s.attn, n, qDim);
 
         kernels.matmul(s.out, w.o(), s.attn, n);
     }

@@ -7,8 +7,9 @@ import dev.moe4j.format.gguf.GgufMetadata;
 import dev.moe4j.kernels.Rope;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
+import java.util.function.IntBinaryOperator;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
@@ -54,16 +55,6 @@ public enum ConfigKeys {
     ATTENTION_BIAS(null, "attention_bias"),
     USE_SLIDING_WINDOW(null, "use_sliding_window");
 
-    /** Architectures moe4j runs (GGUF {@code general.architecture}). */
-    public static final Set<String> ARCHITECTURES = Set.of("qwen3", "qwen3moe");
-
-    /** Hugging Face {@code model_type} values, with the architecture they are here. */
-    public static final Map<String, String> HF_MODEL_TYPES = Map.of("qwen3", "qwen3", "qwen3_moe", "qwen3moe");
-
-    /** Hugging Face {@code architectures} class names, with the architecture they are here. */
-    public static final Map<String, String> HF_ARCHITECTURES =
-            Map.of("Qwen3ForCausalLM", "qwen3", "Qwen3MoeForCausalLM", "qwen3moe");
-
     private final String gguf;
     private final List<String> huggingFace;
 
@@ -93,14 +84,19 @@ public enum ConfigKeys {
 
     /**
      * Fills a config from GGUF metadata. {@code vocabSize} and {@code tiedEmbeddings} come from the tensors (the
-     * embedding's row count, the absence of {@code output.weight}).
+     * embedding's row count, the absence of {@code output.weight}); the architecture named in the file reads its own
+     * keys ({@link Architecture#config(GgufMetadata, int, boolean)}).
      */
     public static ModelConfig fromGguf(GgufMetadata md, int vocabSize, boolean tiedEmbeddings) {
-        String arch = md.getString("general.architecture");
-        if (!ARCHITECTURES.contains(arch)) {
-            throw new UnsupportedModelException("architecture '" + arch + "' is not supported (supported: "
-                    + String.join(", ", ARCHITECTURES.stream().sorted().toList()) + ")");
-        }
+        return Architecture.forName(md.getString("general.architecture")).config(md, vocabSize, tiedEmbeddings);
+    }
+
+    /**
+     * The keys every architecture of the family shares, from GGUF metadata. {@code intermediateSize} is the dense
+     * FFN width the architecture read (0 when it has none); {@code moe} its expert settings or null.
+     */
+    public static ModelConfig gguf(GgufMetadata md, String arch, int vocabSize, boolean tiedEmbeddings,
+                                   int intermediateSize, ModelConfig.MoeConfig moe) {
         int headDim = md.getInt(HEAD_DIM.gguf(arch), 1);
         int valueDim = md.getInt(VALUE_DIM.gguf(arch), 1, headDim);
         if (valueDim != headDim) {
@@ -119,16 +115,6 @@ public enum ConfigKeys {
                     Double.NaN);
             default -> throw new UnsupportedModelException("RoPE scaling '" + scaling + "' is not supported (yarn is)");
         }
-        ModelConfig.MoeConfig moe = null;
-        if (arch.equals("qwen3moe")) {
-            // GGUF has no sparse-step key; released Qwen3-MoE models are MoE in every layer
-            moe = new ModelConfig.MoeConfig(
-                    md.getInt(NUM_EXPERTS.gguf(arch), 1),
-                    md.getInt(NUM_EXPERTS_PER_TOK.gguf(arch), 1),
-                    md.getInt(EXPERT_INTERMEDIATE_SIZE.gguf(arch), 1),
-                    md.getBoolean(NORM_TOPK_PROB.gguf(arch), true),
-                    1, Set.of());
-        }
         double eps = md.getDouble(RMS_EPS.gguf(arch));
         return new ModelConfig(arch, vocabSize,
                 md.getInt(HIDDEN_SIZE.gguf(arch), 1),
@@ -136,7 +122,7 @@ public enum ConfigKeys {
                 numHeads,
                 md.getInt(NUM_KV_HEADS.gguf(arch), 1, numHeads),
                 headDim,
-                moe != null ? md.getInt(INTERMEDIATE_SIZE.gguf(arch), 0, 0) : md.getInt(INTERMEDIATE_SIZE.gguf(arch), 1),
+                intermediateSize,
                 (float) eps,
                 md.getDouble(ROPE_THETA.gguf(arch), 10000.0),
                 yarn,
@@ -166,13 +152,23 @@ public enum ConfigKeys {
      */
     public static ModelConfig fromHuggingFace(JsonNode configJson, String file) {
         JsonConfig c = new JsonConfig(configJson, file);
-        String arch = huggingFaceArchitecture(c);
+        Architecture arch = huggingFaceArchitecture(c);
         refuseUnsupportedOptions(c);
+        return arch.config(c);
+    }
 
+    /**
+     * The keys every architecture of the family shares, from config.json. {@code headDim} gives the architecture's
+     * default head size from (hidden size, heads); {@code moe} reads its expert settings (null: dense in every
+     * layer), after the shared sizes so that a missing size is reported first.
+     */
+    public static ModelConfig huggingFace(JsonConfig c, String arch, IntBinaryOperator headDim,
+                                          Function<JsonConfig, ModelConfig.MoeConfig> moe) {
+        String file = c.file();
         int numLayers = c.getInt(NUM_LAYERS);
         int numHeads = c.getInt(NUM_HEADS);
         int hidden = c.getInt(HIDDEN_SIZE);
-        int headDim = c.getInt(HEAD_DIM, arch.equals("qwen3moe") ? hidden / Math.max(numHeads, 1) : 128);
+        int head = c.getInt(HEAD_DIM, headDim.applyAsInt(hidden, Math.max(numHeads, 1)));
         int contextLength = c.getInt(CONTEXT_LENGTH, 32768);
 
         Rope.Yarn yarn = null;
@@ -184,30 +180,8 @@ public enum ConfigKeys {
                     + "' is not supported (yarn is)");
         }
 
-        ModelConfig.MoeConfig moe = null;
-        boolean anyDense = true;
-        if (arch.equals("qwen3moe")) {
-            Set<Integer> mlpOnly = new HashSet<>();
-            JsonNode layers = c.get(MLP_ONLY_LAYERS);
-            if (layers != null) {
-                if (!layers.isArray()) {
-                    throw new BadModelFileException(file + ": '" + MLP_ONLY_LAYERS.huggingFace()
-                            + "' should be a list of layer indices, was " + layers);
-                }
-                for (JsonNode layer : layers) {
-                    mlpOnly.add(c.asInt(MLP_ONLY_LAYERS.huggingFace(), layer));
-                }
-            }
-            moe = new ModelConfig.MoeConfig(
-                    c.getInt(NUM_EXPERTS),
-                    c.getInt(NUM_EXPERTS_PER_TOK),
-                    c.getInt(EXPERT_INTERMEDIATE_SIZE),
-                    c.getBoolean(NORM_TOPK_PROB, false),
-                    c.getInt(DECODER_SPARSE_STEP, 1),
-                    mlpOnly);
-            ModelConfig.MoeConfig m = moe;
-            anyDense = IntStream.range(0, numLayers).anyMatch(layer -> !m.isMoeLayer(layer));
-        }
+        ModelConfig.MoeConfig experts = moe == null ? null : moe.apply(c);
+        boolean anyDense = experts == null || IntStream.range(0, numLayers).anyMatch(layer -> !experts.isMoeLayer(layer));
         // a MoE model without dense layers never uses intermediate_size (released ones still write it)
         int intermediate = anyDense ? c.getInt(INTERMEDIATE_SIZE) : c.getInt(INTERMEDIATE_SIZE, 0);
         if (anyDense && intermediate <= 0) {
@@ -220,38 +194,50 @@ public enum ConfigKeys {
                 numLayers,
                 numHeads,
                 c.getInt(NUM_KV_HEADS, numHeads),
-                headDim,
+                head,
                 intermediate,
                 (float) c.getDouble(RMS_EPS, 1e-6),
                 c.getDouble(ROPE_THETA, 10000.0),
                 yarn,
                 contextLength,
-                moe,
+                experts,
                 c.getBoolean(TIE_WORD_EMBEDDINGS, false));
     }
 
-    /** Our architecture name from {@code model_type}, or else from the first {@code architectures} entry. */
-    private static String huggingFaceArchitecture(JsonConfig c) {
+    /** {@code mlp_only_layers}: the layer indices forced dense. */
+    public static Set<Integer> mlpOnlyLayers(JsonConfig c) {
+        Set<Integer> mlpOnly = new HashSet<>();
+        JsonNode layers = c.get(MLP_ONLY_LAYERS);
+        if (layers != null) {
+            if (!layers.isArray()) {
+                throw new BadModelFileException(c.file() + ": '" + MLP_ONLY_LAYERS.huggingFace()
+                        + "' should be a list of layer indices, was " + layers);
+            }
+            for (JsonNode layer : layers) {
+                mlpOnly.add(c.asInt(MLP_ONLY_LAYERS.huggingFace(), layer));
+            }
+        }
+        return mlpOnly;
+    }
+
+    /** The architecture named by {@code model_type}, or else by the first {@code architectures} entry. */
+    private static Architecture huggingFaceArchitecture(JsonConfig c) {
         JsonNode modelType = c.get("model_type");
         JsonNode classes = c.get("architectures");
         String classNames = classes == null ? "" : " (architectures " + classes + ")";
         if (modelType != null) {
             String type = c.asString("model_type", modelType);
-            String arch = HF_MODEL_TYPES.get(type);
-            if (arch == null) {
-                throw new UnsupportedModelException(c.file() + ": model_type '" + type + "'" + classNames
-                        + " is not supported (supported: " + String.join(", ", sorted(HF_MODEL_TYPES.keySet())) + ")");
-            }
-            return arch;
+            return Architecture.ALL.stream().filter(a -> a.huggingFaceModelTypes().contains(type)).findFirst()
+                    .orElseThrow(() -> new UnsupportedModelException(c.file() + ": model_type '" + type + "'"
+                            + classNames + " is not supported (supported: " + String.join(", ", sorted(
+                            Architecture.ALL.stream().flatMap(a -> a.huggingFaceModelTypes().stream()))) + ")"));
         }
         if (classes != null && classes.isArray() && !classes.isEmpty()) {
             String name = c.asString("architectures[0]", classes.get(0));
-            String arch = HF_ARCHITECTURES.get(name);
-            if (arch == null) {
-                throw new UnsupportedModelException(c.file() + ": architecture '" + name + "' is not supported"
-                        + " (supported: " + String.join(", ", sorted(HF_ARCHITECTURES.keySet())) + ")");
-            }
-            return arch;
+            return Architecture.ALL.stream().filter(a -> a.huggingFaceClasses().contains(name)).findFirst()
+                    .orElseThrow(() -> new UnsupportedModelException(c.file() + ": architecture '" + name
+                            + "' is not supported (supported: " + String.join(", ", sorted(
+                            Architecture.ALL.stream().flatMap(a -> a.huggingFaceClasses().stream()))) + ")"));
         }
         throw new BadModelFileException(c.file() + ": names no 'model_type' or 'architectures'");
     }
@@ -301,7 +287,7 @@ public enum ConfigKeys {
         return scale <= 1 ? 1.0 : 0.1 * mscale * Math.log(scale) + 1.0;
     }
 
-    private static List<String> sorted(Set<String> names) {
-        return names.stream().sorted().toList();
+    private static List<String> sorted(Stream<String> names) {
+        return names.sorted().toList();
     }
 }

@@ -12,7 +12,7 @@ import java.nio.file.Path;
  * key. Keys may be dotted paths into nested objects ({@code rope_scaling.factor}). A JSON {@code null} counts as
  * absent, as Hugging Face treats it ({@code "rope_scaling": null}).
  */
-final class JsonConfig {
+public final class JsonConfig {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final JsonNode root;
@@ -36,12 +36,12 @@ final class JsonConfig {
         }
     }
 
-    String file() {
+    public String file() {
         return file;
     }
 
     /** The value at a dotted path, or null when absent or JSON null. */
-    JsonNode get(String path) {
+    public JsonNode get(String path) {
         JsonNode node = root;
         for (String part : path.split("\\.")) {
             node = node.isObject() ? node.get(part) : null;
@@ -53,7 +53,7 @@ final class JsonConfig {
     }
 
     /** The value of the first of {@code key}'s Hugging Face spellings present, or null. */
-    JsonNode get(ConfigKeys key) {
+    public JsonNode get(ConfigKeys key) {
         for (String name : key.huggingFaceNames()) {
             JsonNode v = get(name);
             if (v != null) {
@@ -63,49 +63,49 @@ final class JsonConfig {
         return null;
     }
 
-    boolean has(ConfigKeys key) {
+    public boolean has(ConfigKeys key) {
         return get(key) != null;
     }
 
-    int getInt(ConfigKeys key) {
+    public int getInt(ConfigKeys key) {
         return asInt(key.huggingFace(), require(key));
     }
 
-    int getInt(ConfigKeys key, int fallback) {
+    public int getInt(ConfigKeys key, int fallback) {
         JsonNode v = get(key);
         return v == null ? fallback : asInt(key.huggingFace(), v);
     }
 
-    int getInt(String key, int fallback) {
+    public int getInt(String key, int fallback) {
         JsonNode v = get(key);
         return v == null ? fallback : asInt(key, v);
     }
 
-    double getDouble(ConfigKeys key) {
+    public double getDouble(ConfigKeys key) {
         return asDouble(key.huggingFace(), require(key));
     }
 
-    double getDouble(ConfigKeys key, double fallback) {
+    public double getDouble(ConfigKeys key, double fallback) {
         JsonNode v = get(key);
         return v == null ? fallback : asDouble(key.huggingFace(), v);
     }
 
-    double getDouble(String key, double fallback) {
+    public double getDouble(String key, double fallback) {
         JsonNode v = get(key);
         return v == null ? fallback : asDouble(key, v);
     }
 
-    boolean getBoolean(ConfigKeys key, boolean fallback) {
+    public boolean getBoolean(ConfigKeys key, boolean fallback) {
         JsonNode v = get(key);
         return v == null ? fallback : asBoolean(key.huggingFace(), v);
     }
 
-    boolean getBoolean(String key, boolean fallback) {
+    public boolean getBoolean(String key, boolean fallback) {
         JsonNode v = get(key);
         return v == null ? fallback : asBoolean(key, v);
     }
 
-    String getString(ConfigKeys key, String fallback) {
+    public String getString(ConfigKeys key, String fallback) {
         JsonNode v = get(key);
         return v == null ? fallback : asString(key.huggingFace(), v);
     }
@@ -118,28 +118,28 @@ final class JsonConfig {
         return v;
     }
 
-    int asInt(String name, JsonNode v) {
+    public int asInt(String name, JsonNode v) {
         if (!v.isIntegralNumber() || !v.canConvertToInt()) {
             throw new BadModelFileException(file + ": '" + name + "' should be an integer, was " + v);
         }
         return v.asInt();
     }
 
-    double asDouble(String name, JsonNode v) {
+    public double asDouble(String name, JsonNode v) {
         if (!v.isNumber()) {
             throw new BadModelFileException(file + ": '" + name + "' should be a number, was " + v);
         }
         return v.asDouble();
     }
 
-    boolean asBoolean(String name, JsonNode v) {
+    public boolean asBoolean(String name, JsonNode v) {
         if (!v.isBoolean()) {
             throw new BadModelFileException(file + ": '" + name + "' should be true or false, was " + v);
         }
         return v.asBoolean();
     }
 
-    String asString(String name, JsonNode v) {
+    public String asString(String name, JsonNode v) {
         if (!v.isTextual()) {
             throw new BadModelFileException(file + ": '" + name + "' should be a string, was " + v);
         }
@@ -147,7 +147,7 @@ final class JsonConfig {
     }
 
     /** An integer or a list of integers (e.g. {@code eos_token_id}), as an array; empty when absent. */
-    int[] intOrInts(String name) {
+    public int[] intOrInts(String name) {
         JsonNode v = get(name);
         if (v == null) {
             return new int[0];

@@ -31,7 +31,6 @@ public final class Model implements AutoCloseable {
     private final Kernels kernels;
     private final AutoCloseable storage;
     private final HuggingFaceFiles huggingFace;
-    private volatile Trace trace = Trace.NONE;
 
     public Model(ModelConfig config, Architecture architecture, Weights.Model weights, Kernels kernels,
                  AutoCloseable storage) {
@@ -123,23 +122,13 @@ public final class Model implements AutoCloseable {
         return HuggingFaceLoader.load(dir, kernels);
     }
 
-    /** Resolves every weight of the shared decoder stack; the architecture supplies the feed-forward blocks. */
+    /** Resolves every weight: the shared embedding, final norm and head, and the architecture's layers. */
     public static Weights.Model load(TensorSource tensors, ModelConfig config, Architecture arch) {
         int hidden = config.hiddenSize();
-        int hd = config.headDim();
         Matrix embedding = tensors.matrix(TensorName.TOKEN_EMBEDDING, -1, config.vocabSize(), hidden);
         List<Weights.Layer> layers = new ArrayList<>();
         for (int layer = 0; layer < config.numLayers(); layer++) {
-            Weights.Attention attention = new Weights.Attention(
-                    tensors.vector(TensorName.ATTN_NORM, layer, hidden),
-                    tensors.matrix(TensorName.ATTN_Q, layer, config.qDim(), hidden),
-                    tensors.matrix(TensorName.ATTN_K, layer, config.kvDim(), hidden),
-                    tensors.matrix(TensorName.ATTN_V, layer, config.kvDim(), hidden),
-                    tensors.vector(TensorName.ATTN_Q_NORM, layer, hd),
-                    tensors.vector(TensorName.ATTN_K_NORM, layer, hd),
-                    tensors.matrix(TensorName.ATTN_OUTPUT, layer, hidden, config.qDim()));
-            float[] ffnNorm = tensors.vector(TensorName.FFN_NORM, layer, hidden);
-            layers.add(new Weights.Layer(attention, arch.feedForward(tensors, config, layer, ffnNorm)));
+            layers.add(arch.layer(tensors, config, layer));
         }
         float[] outputNorm = tensors.vector(TensorName.OUTPUT_NORM, -1, hidden);
         Matrix output = config.tiedEmbeddings()
@@ -174,10 +163,6 @@ public final class Model implements AutoCloseable {
         return huggingFace != null ? huggingFace.generation() : GenerationConfig.DEFAULTS;
     }
 
-    /** Installs a hook that sees named intermediates of every later forward pass. */
-    public void setTrace(Trace trace) {
-        this.trace = Objects.requireNonNull(trace);
-    }
 
     /** A KV cache for this model with room for {@code sequences} sequences of up to {@code maxPositions}. */
     public KvCache newKvCache(int maxPositions, int blockSize, int sequences) {
@@ -191,7 +176,6 @@ public final class Model implements AutoCloseable {
     public float[] forward(Batch batch, Scratch s) {
         int n = batch.size();
         KvCache cache = validate(batch);
-        Trace trace = this.trace;
         s.ensure(n);
         int hidden = config.hiddenSize();
         float eps = config.rmsNormEps();
@@ -207,18 +191,14 @@ public final class Model implements AutoCloseable {
         });
         for (int layer = 0; layer < config.numLayers(); layer++) {
             Weights.Layer w = weights.layers().get(layer);
-            // attention rmsnorm, attention, residual
-            kernels.rmsNormRows(s.xn, 0, s.x, 0, w.attention().norm(), n, hidden, eps);
-            trace.record("attn_norm", layer, s.xn, n, hidden);
-            AttentionBlock.forward(kernels, config, w.attention(), layer, batch, cache, s, trace);
+            kernels.rmsNormRows(s.xn, 0, s.x, 0, w.inputNorm(), n, hidden, eps);
+            switch (w.mixer()) {
+                case Weights.Attention a -> AttentionBlock.forward(kernels, config, a, layer, batch, cache, s);
+            }
             kernels.axpy(s.x, 0, 1f, s.out, 0, n * hidden);
-            trace.record("attn_residual", layer, s.x, n, hidden);
-            // ffn rmsnorm, feed-forward (dense or MoE), residual
-            kernels.rmsNormRows(s.xn, 0, s.x, 0, w.feedForward().norm(), n, hidden, eps);
+            kernels.rmsNormRows(s.xn, 0, s.x, 0, w.ffnNorm(), n, hidden, eps);
             FeedForwardBlock.forward(kernels, config, w.feedForward(), n, s);
-            trace.record("ffn_out", layer, s.out, n, hidden);
             kernels.axpy(s.x, 0, 1f, s.out, 0, n * hidden);
-            trace.record("layer_out", layer, s.x, n, hidden);
         }
         for (int t = 0; t < n; t++) {
             Sequence seq = batch.sequence(t);
