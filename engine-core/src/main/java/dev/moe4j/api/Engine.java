@@ -1,6 +1,7 @@
 package dev.moe4j.api;
 
 import dev.moe4j.cache.KvCache;
+import dev.moe4j.cache.LayerState;
 import dev.moe4j.format.gguf.GgufFile;
 import dev.moe4j.format.gguf.GgufTokenizer;
 import dev.moe4j.generate.Generation;
@@ -20,6 +21,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -48,6 +50,8 @@ public final class Engine implements AutoCloseable {
      * @param kvCacheBytes     memory for the KV cache of all sequences (F32 keys and values); 0 = what fits beside
      *     the weights: 80 % of the heap the JVM may still use after loading, less the forward pass's scratch
      *     (logged at load). When running sequences need more, the latest arrival is preempted and recomputed later
+     * @param kvCacheBlocks    the KV cache's exact number of blocks, overriding {@code kvCacheBytes}; 0 = from the
+     *     bytes
      * @param maxBatchTokens   tokens evaluated in one step while no sequence is decoding (a lone long prompt is
      *     read in chunks of this size)
      * @param decodeStepTokens tokens evaluated in one step while any sequence is decoding: every decoding sequence's
@@ -57,68 +61,85 @@ public final class Engine implements AutoCloseable {
      *     {@link Model#loadGguf(Path, dev.moe4j.kernels.Kernels, boolean)}); by default the system property
      *     {@value GgufTensorSource#ROUNDED_ACTIVATIONS_PROPERTY}, else off
      */
-    public record Options(int contextLength, int maxSequences, int kvBlockSize, long kvCacheBytes, int maxBatchTokens,
-            int decodeStepTokens, boolean roundedActivations) {
+    public record Options(int contextLength, int maxSequences, int kvBlockSize, long kvCacheBytes, int kvCacheBlocks,
+            int maxBatchTokens, int decodeStepTokens, boolean roundedActivations) {
         public Options {
-            if (contextLength < 0 || maxSequences < 1 || kvBlockSize < 1 || kvCacheBytes < 0 || maxBatchTokens < 1
-                    || decodeStepTokens < 1) {
+            if (contextLength < 0 || maxSequences < 1 || kvBlockSize < 1 || kvCacheBytes < 0 || kvCacheBlocks < 0
+                    || maxBatchTokens < 1 || decodeStepTokens < 1) {
                 throw new InvalidRequestException("engine options must be positive (context length and KV cache bytes"
                         + " may be 0 = automatic): contextLength " + contextLength + ", maxSequences " + maxSequences
-                        + ", kvBlockSize " + kvBlockSize + ", kvCacheBytes " + kvCacheBytes + ", maxBatchTokens "
-                        + maxBatchTokens + ", decodeStepTokens " + decodeStepTokens);
+                        + ", kvBlockSize " + kvBlockSize + ", kvCacheBytes " + kvCacheBytes + ", kvCacheBlocks "
+                        + kvCacheBlocks + ", maxBatchTokens " + maxBatchTokens + ", decodeStepTokens " + decodeStepTokens);
             }
         }
 
         public static Options defaults() {
-            return new Options(0, 8, KvCache.DEFAULT_BLOCK_SIZE, 0, 512, 128,
+            return new Options(0, 8, KvCache.DEFAULT_BLOCK_SIZE, 0, 0, 512, 128,
                     GgufTensorSource.roundedActivationsByDefault());
         }
 
         public Options withContextLength(int tokens) {
-            return new Options(tokens, maxSequences, kvBlockSize, kvCacheBytes, maxBatchTokens, decodeStepTokens,
-                    roundedActivations);
+            return new Options(tokens, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks,
+                    maxBatchTokens, decodeStepTokens, roundedActivations);
         }
 
         public Options withMaxSequences(int n) {
-            return new Options(contextLength, n, kvBlockSize, kvCacheBytes, maxBatchTokens, decodeStepTokens,
-                    roundedActivations);
+            return new Options(contextLength, n, kvBlockSize, kvCacheBytes, kvCacheBlocks,
+                    maxBatchTokens, decodeStepTokens, roundedActivations);
         }
 
         public Options withKvBlockSize(int tokens) {
-            return new Options(contextLength, maxSequences, tokens, kvCacheBytes, maxBatchTokens, decodeStepTokens,
-                    roundedActivations);
+            return new Options(contextLength, maxSequences, tokens, kvCacheBytes, kvCacheBlocks,
+                    maxBatchTokens, decodeStepTokens, roundedActivations);
         }
 
         /** The KV cache's memory in bytes; 0 = automatic. */
         public Options withKvCacheBytes(long bytes) {
-            return new Options(contextLength, maxSequences, kvBlockSize, bytes, maxBatchTokens, decodeStepTokens,
+            return new Options(contextLength, maxSequences, kvBlockSize, bytes, 0, maxBatchTokens, decodeStepTokens,
                     roundedActivations);
         }
 
-        /** The KV cache's size as a number of blocks of {@link #kvBlockSize()} tokens, for the given model. */
-        public Options withKvCacheBlocks(ModelConfig config, int blocks) {
-            return withKvCacheBytes(blocks * bytesPerBlock(config, kvBlockSize));
+        /** The KV cache's exact size in blocks of {@link #kvBlockSize()} tokens (overrides the bytes). */
+        public Options withKvCacheBlocks(int blocks) {
+            return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, blocks, maxBatchTokens,
+                    decodeStepTokens, roundedActivations);
         }
 
         public Options withMaxBatchTokens(int tokens) {
-            return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, tokens, decodeStepTokens,
-                    roundedActivations);
+            return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks,
+                    tokens, decodeStepTokens, roundedActivations);
         }
 
         public Options withDecodeStepTokens(int tokens) {
-            return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, maxBatchTokens, tokens,
-                    roundedActivations);
+            return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks,
+                    maxBatchTokens, tokens, roundedActivations);
         }
 
         public Options withRoundedActivations(boolean on) {
-            return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, maxBatchTokens, decodeStepTokens,
-                    on);
+            return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks, maxBatchTokens,
+                    decodeStepTokens, on);
         }
     }
 
-    /** F32 keys and values of one block for every layer. */
-    static long bytesPerBlock(ModelConfig c, int blockSize) {
-        return (long) blockSize * c.numLayers() * c.kvDim() * 2 * Float.BYTES;
+    static long bytesPerBlock(List<LayerState> layers, int blockSize) {
+        long floats = 0;
+        for (LayerState l : layers) {
+            if (l instanceof LayerState.Kv kv) {
+                floats += 2L * kv.kvDim();
+            }
+        }
+        return floats * blockSize * Float.BYTES;
+    }
+
+    /** One sequence's recurrent state over every linear-attention layer. */
+    static long bytesPerRecurrentSlot(List<LayerState> layers) {
+        long floats = 0;
+        for (LayerState l : layers) {
+            if (l instanceof LayerState.Recurrent r) {
+                floats += (long) r.convFloats() + r.stateFloats();
+            }
+        }
+        return floats * Float.BYTES;
     }
 
     private final Model model;
@@ -132,11 +153,15 @@ public final class Engine implements AutoCloseable {
         this.tokenizer = tokenizer;
         ModelConfig c = model.config();
         int blockSize = options.kvBlockSize();
-        long bytesPerBlock = bytesPerBlock(c, blockSize);
+        List<LayerState> layout = model.stateLayout();
+        long bytesPerBlock = Math.max(Float.BYTES, bytesPerBlock(layout, blockSize));
+        long recurrentBytes = bytesPerRecurrentSlot(layout) * options.maxSequences();
         int wanted = options.contextLength() > 0 ? options.contextLength() : Math.min(c.contextLength(), 32768);
-        long budget = options.kvCacheBytes() > 0 ? options.kvCacheBytes() : automaticKvBytes(c, options);
+        long budget = (options.kvCacheBytes() > 0 ? options.kvCacheBytes() : automaticKvBytes(c, options))
+                - recurrentBytes;
         long blocksPerSequence = (wanted + blockSize - 1) / blockSize;
-        long fit = Math.min(budget / bytesPerBlock, Integer.MAX_VALUE / 2);
+        long fit = options.kvCacheBlocks() > 0 ? options.kvCacheBlocks()
+                : Math.min(Math.max(0, budget) / bytesPerBlock, Integer.MAX_VALUE / 2);
         long blocks = Math.min(fit, blocksPerSequence * options.maxSequences());
         if (blocks < 2) {
             throw new InvalidRequestException("a KV cache of " + budget + " bytes holds " + fit + " blocks of "
@@ -149,11 +174,12 @@ public final class Engine implements AutoCloseable {
             LOG.warn("the KV cache holds {} tokens, less than the context length {}: sequences are capped at {}"
                     + " (raise -Xmx or Engine.Options.kvCacheBytes for more)", context, wanted, context);
         }
-        this.cache = new KvCache(c.numLayers(), c.kvDim(), blockSize, (int) blocks, context);
+        this.cache = new KvCache(layout, blockSize, (int) blocks, context, options.maxSequences());
         this.prompts = new Prompts(tokenizer, endTokens, context, Math.min(tokenizer.vocabSize(), c.vocabSize()));
         this.scheduler = new Scheduler(model, cache, options.maxSequences(),
                 new Scheduler.Budget(options.maxBatchTokens(), options.decodeStepTokens()));
         String sizedBy = blocks < fit ? options.maxSequences() + " full-length sequences"
+                : options.kvCacheBlocks() > 0 ? "kvCacheBlocks"
                 : options.kvCacheBytes() > 0 ? "kvCacheBytes" : "80% of the free heap";
         LOG.info("engine ready: {} {} layers, context {}, KV cache {} blocks of {} tokens ({} MB, {} tokens; sized by"
                         + " {}), up to {} sequences, {} / {} tokens a step", c.architecture(), c.numLayers(), context,

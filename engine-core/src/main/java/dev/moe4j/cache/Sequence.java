@@ -11,14 +11,21 @@ import java.util.Arrays;
 public final class Sequence implements AutoCloseable {
     private final KvCache cache;
     private final int id;
+    private final int recurrentSlot;
     private int[] blocks = new int[4];
     private int blockCount;
     private int length;
     private boolean closed;
 
-    Sequence(KvCache cache, int id) {
+    Sequence(KvCache cache, int id, int recurrentSlot) {
         this.cache = cache;
         this.id = id;
+        this.recurrentSlot = recurrentSlot;
+    }
+
+    /** This sequence's slot in the recurrent layers' state, or -1 when the model has none. */
+    public int recurrentSlot() {
+        return recurrentSlot;
     }
 
     public int id() {
@@ -119,6 +126,9 @@ public final class Sequence implements AutoCloseable {
         closed = true;
         for (int i = 0; i < blockCount; i++) {
             cache.pool().release(blocks[i]);
+        }
+        if (recurrentSlot >= 0) {
+            cache.releaseSlot(recurrentSlot);
         }
         blockCount = 0;
         length = 0;

@@ -24,7 +24,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Continuous batching on one thread: every step takes the pending tokens of the running generations (decode
+ * Continuous batching on one thread: a request is admitted when its tokens' KV blocks are free (and, for models
+ * with linear-attention layers, a recurrent-state slot); every step takes the pending tokens of the running generations (decode
  * tokens first, then prompt chunks in what is left of the step's token budget) into one {@link Batch}, runs the
  * model once, and hands each generation its logits row. Requests from many threads become sequences here, never
  * parallel forward passes.
@@ -206,7 +207,7 @@ public final class Scheduler implements AutoCloseable {
             }
             // the first sampled token needs a position too
             int blocks = (next.tokenCount() + cache.blockSize()) / cache.blockSize();
-            if (!active.isEmpty() && blocks > cache.pool().freeBlocks()) {
+            if (!active.isEmpty() && (blocks > cache.pool().freeBlocks() || cache.freeRecurrentSlots() == 0)) {
                 return; // wait for running sequences to finish or be preempted
             }
             remove(next, resumed);

@@ -3,6 +3,7 @@ package dev.moe4j.model;
 import dev.moe4j.api.BadModelFileException;
 import dev.moe4j.api.ContextFullException;
 import dev.moe4j.cache.KvCache;
+import dev.moe4j.cache.LayerState;
 import dev.moe4j.cache.Sequence;
 import dev.moe4j.format.gguf.GgufFile;
 import dev.moe4j.format.gguf.GgufTensor;
@@ -166,7 +167,14 @@ public final class Model implements AutoCloseable {
 
     /** A KV cache for this model with room for {@code sequences} sequences of up to {@code maxPositions}. */
     public KvCache newKvCache(int maxPositions, int blockSize, int sequences) {
-        return KvCache.forSequences(config.numLayers(), config.kvDim(), blockSize, maxPositions, sequences);
+        int blocksPerSequence = (maxPositions + blockSize - 1) / blockSize;
+        return new KvCache(stateLayout(), blockSize, Math.multiplyExact(blocksPerSequence, sequences), maxPositions,
+                sequences);
+    }
+
+    /** What each layer keeps per sequence (for a {@link KvCache} of this model). */
+    public List<LayerState> stateLayout() {
+        return weights.layers().stream().map(l -> l.mixer().state()).toList();
     }
 
     /**
@@ -224,9 +232,9 @@ public final class Model implements AutoCloseable {
     /** Checks tokens and positions, reserves KV blocks; returns the cache all sequences share. */
     private KvCache validate(Batch batch) {
         KvCache cache = batch.sequence(0).cache();
-        if (cache.numLayers() != config.numLayers() || cache.kvDim() != config.kvDim()) {
-            throw new IllegalArgumentException("KV cache shape (" + cache.numLayers() + " layers, kvDim "
-                    + cache.kvDim() + ") does not match the model (" + config.numLayers() + ", " + config.kvDim() + ")");
+        if (!cache.layers().equals(stateLayout())) {
+            throw new IllegalArgumentException("KV cache layers " + cache.layers() + " do not match the model's "
+                    + stateLayout());
         }
         Map<Sequence, Integer> next = new HashMap<>();
         for (int t = 0; t < batch.size(); t++) {

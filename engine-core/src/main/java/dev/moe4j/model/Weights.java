@@ -1,5 +1,6 @@
 package dev.moe4j.model;
 
+import dev.moe4j.cache.LayerState;
 import dev.moe4j.kernels.Matrix;
 import java.util.List;
 
@@ -23,6 +24,9 @@ public final class Weights {
     public sealed interface Mixer permits Attention {
         /** Every matrix of the mixer (each read once per decoded token). */
         List<Matrix> matrices();
+
+        /** What the mixer keeps per sequence. */
+        LayerState state();
     }
 
     /**
@@ -33,6 +37,11 @@ public final class Weights {
         @Override
         public List<Matrix> matrices() {
             return List.of(q, k, v, o);
+        }
+
+        @Override
+        public LayerState state() {
+            return new LayerState.Kv(k.rows());
         }
     }
 

@@ -233,6 +233,9 @@ class RequestIsolationTest {
                 }
             }
         });
+        while (closing.runningRequests() == 0) {
+            Thread.onSpinWait(); // until the scheduler has taken it in (else it would fail as a waiting one)
+        }
         ChatHandle waiting = closing.completeStream(request(2, 10), new ChatListener() {});
         closing.close();
         release.countDown();
@@ -265,7 +268,7 @@ class RequestIsolationTest {
         int promptTokens = alone.getFirst().usage().promptTokens();
         assertTrue(promptTokens >= 200 && promptTokens <= 203, "prompt of about 200 tokens: " + promptTokens);
         try (Engine small = Engine.load(Fixtures.model("qwen3-dense-tiny.f32.gguf"), Engine.Options.defaults()
-                .withContextLength(1024).withMaxSequences(8).withKvCacheBlocks(engine.config(), 64))) {
+                .withContextLength(1024).withMaxSequences(8).withKvCacheBlocks(64))) {
             assertEquals(64, small.kvBlocks());
             List<ChatHandle> handles = new ArrayList<>();
             for (CompletionRequest r : requests) {
@@ -288,7 +291,7 @@ class RequestIsolationTest {
     void contextFullOnlyAtTheSequencesOwnLength() {
         // a KV budget smaller than the context caps the context, so one sequence always fits alone
         try (Engine capped = Engine.load(Fixtures.model("qwen3-dense-tiny.f32.gguf"), Engine.Options.defaults()
-                .withContextLength(4096).withKvCacheBlocks(engine.config(), 20))) {
+                .withContextLength(4096).withKvCacheBlocks(20))) {
             assertEquals(320, capped.contextLength());
             ChatResponse r = capped.complete(request(1, 1000));
             assertEquals(FinishReason.CONTEXT_FULL, r.finishReason());
