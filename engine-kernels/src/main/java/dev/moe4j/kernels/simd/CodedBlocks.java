@@ -27,7 +27,7 @@ abstract class CodedBlocks {
     static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
 
     /** How a run's codes map to weights. */
-    enum Map {
+    enum Affine {
         /** scale·code */
         SCALE,
         /** scale·code + offset */
@@ -37,16 +37,16 @@ abstract class CodedBlocks {
     }
 
     final int blockSize;
-    final Map map;
+    final Affine affine;
 
-    CodedBlocks(int blockSize, Map map) {
+    CodedBlocks(int blockSize, Affine affine) {
         this.blockSize = blockSize;
-        this.map = map;
+        this.affine = affine;
     }
 
     /**
      * The block at byte {@code at}: its codes into codes[0, blockSize), and per run k the scale and offset into
-     * scales[k] and offsets[k] (offsets unused by {@link Map#SCALE}).
+     * scales[k] and offsets[k] (offsets unused by {@link Affine#SCALE}).
      */
     abstract void unpack(MemorySegment data, long at, byte[] codes, float[] scales, float[] offsets);
 
@@ -135,7 +135,7 @@ abstract class CodedBlocks {
 
     private FloatVector map(FloatVector codes, float scale, float offset) {
         FloatVector scaled = codes.mul(scale);
-        return switch (map) {
+        return switch (affine) {
             case SCALE -> scaled;
             case SCALE_PLUS -> scaled.add(offset);
             case SCALE_MINUS -> scaled.sub(offset);

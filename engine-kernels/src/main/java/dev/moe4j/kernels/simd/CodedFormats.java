@@ -4,7 +4,6 @@ import static dev.moe4j.kernels.simd.Storage.LE_INT;
 import static dev.moe4j.kernels.simd.Storage.LE_SHORT;
 import static dev.moe4j.kernels.simd.Storage.half;
 
-import dev.moe4j.kernels.quant.IQ4_NL;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
@@ -20,7 +19,7 @@ final class CodedFormats {
     private CodedFormats() {}
 
     /** {@code f16 d; f16 m; uint8 qs[16]}: w = q·d + m. */
-    static final CodedBlocks Q4_1 = new CodedBlocks(32, CodedBlocks.Map.SCALE_PLUS) {
+    static final CodedBlocks Q4_1 = new CodedBlocks(32, CodedBlocks.Affine.SCALE_PLUS) {
         @Override
         void unpack(MemorySegment data, long at, byte[] codes, float[] scales, float[] offsets) {
             float d = half(data, at);
@@ -36,7 +35,7 @@ final class CodedFormats {
     };
 
     /** {@code f16 d; uint8 qh[4]; uint8 qs[16]}: w = (q − 16)·d, q's fifth bit from qh. */
-    static final CodedBlocks Q5_0 = new CodedBlocks(32, CodedBlocks.Map.SCALE) {
+    static final CodedBlocks Q5_0 = new CodedBlocks(32, CodedBlocks.Affine.SCALE) {
         @Override
         void unpack(MemorySegment data, long at, byte[] codes, float[] scales, float[] offsets) {
             float d = half(data, at);
@@ -50,7 +49,7 @@ final class CodedFormats {
     };
 
     /** {@code f16 d; f16 m; uint8 qh[4]; uint8 qs[16]}: w = q·d + m, q's fifth bit from qh. */
-    static final CodedBlocks Q5_1 = new CodedBlocks(32, CodedBlocks.Map.SCALE_PLUS) {
+    static final CodedBlocks Q5_1 = new CodedBlocks(32, CodedBlocks.Affine.SCALE_PLUS) {
         @Override
         void unpack(MemorySegment data, long at, byte[] codes, float[] scales, float[] offsets) {
             float d = half(data, at);
@@ -71,7 +70,7 @@ final class CodedFormats {
      * dmin·(high nibble); in half h, runs 8h + 2k and 8h + 2k + 1 are bits 2k, 2k + 1 of qs bytes 32h + [0, 16) and
      * 32h + [16, 32).
      */
-    static final CodedBlocks Q2_K = new CodedBlocks(256, CodedBlocks.Map.SCALE_MINUS) {
+    static final CodedBlocks Q2_K = new CodedBlocks(256, CodedBlocks.Affine.SCALE_MINUS) {
         @Override
         void unpack(MemorySegment data, long at, byte[] codes, float[] scales, float[] offsets) {
             float d = half(data, at + 80);
@@ -96,7 +95,7 @@ final class CodedFormats {
      * {@code uint8 hmask[32]; uint8 qs[64]; uint8 scales[12]; f16 d}: codes as Q2_K's 2-bit ones, less 4 where bit
      * 4h + k of the hmask byte is clear; run s has scale d·(6-bit scale − 32).
      */
-    static final CodedBlocks Q3_K = new CodedBlocks(256, CodedBlocks.Map.SCALE) {
+    static final CodedBlocks Q3_K = new CodedBlocks(256, CodedBlocks.Affine.SCALE) {
         @Override
         void unpack(MemorySegment data, long at, byte[] codes, float[] scales, float[] offsets) {
             float d = half(data, at + 108);
@@ -128,7 +127,7 @@ final class CodedFormats {
      * {@code f16 d; f16 dmin; uint8 scales[12]; uint8 qh[32]; uint8 qs[128]}: Q4_K's scales, mins and nibbles, with
      * the fifth bit of weight l of sub-block s at bit s of qh[l].
      */
-    static final CodedBlocks Q5_K = new CodedBlocks(256, CodedBlocks.Map.SCALE_MINUS) {
+    static final CodedBlocks Q5_K = new CodedBlocks(256, CodedBlocks.Affine.SCALE_MINUS) {
         @Override
         void unpack(MemorySegment data, long at, byte[] codes, float[] scales, float[] offsets) {
             float d = half(data, at);
@@ -162,13 +161,13 @@ final class CodedFormats {
     static {
         byte[] levels = new byte[16];
         for (int q = 0; q < 16; q++) {
-            levels[q] = (byte) IQ4_NL.level(q);
+            levels[q] = (byte) dev.moe4j.kernels.quant.IQ4_NL.level(q);
         }
         LEVELS = ByteVector.fromArray(CodedBlocks.B16, levels, 0);
     }
 
     /** {@code f16 d; uint8 qs[16]}: w = d·level(q). */
-    static final CodedBlocks IQ4_NL_BLOCKS = new CodedBlocks(32, CodedBlocks.Map.SCALE) {
+    static final CodedBlocks IQ4_NL = new CodedBlocks(32, CodedBlocks.Affine.SCALE) {
         @Override
         void unpack(MemorySegment data, long at, byte[] codes, float[] scales, float[] offsets) {
             float d = half(data, at);
@@ -184,7 +183,7 @@ final class CodedFormats {
      * {@code f16 d; uint16 scales_h; uint8 scales_l[4]; uint8 qs[128]}: sub-block s is an IQ4_NL block's nibbles in
      * qs[16s, 16s + 16) with scale d·(6-bit scale − 32).
      */
-    static final CodedBlocks IQ4_XS_BLOCKS = new CodedBlocks(256, CodedBlocks.Map.SCALE) {
+    static final CodedBlocks IQ4_XS = new CodedBlocks(256, CodedBlocks.Affine.SCALE) {
         @Override
         void unpack(MemorySegment data, long at, byte[] codes, float[] scales, float[] offsets) {
             float d = half(data, at);

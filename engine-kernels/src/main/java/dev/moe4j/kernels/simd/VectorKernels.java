@@ -147,8 +147,8 @@ public final class VectorKernels implements KernelProvider {
             case Q2_K -> CodedFormats.Q2_K;
             case Q3_K -> CodedFormats.Q3_K;
             case Q5_K -> CodedFormats.Q5_K;
-            case IQ4_NL -> CodedFormats.IQ4_NL_BLOCKS;
-            case IQ4_XS -> CodedFormats.IQ4_XS_BLOCKS;
+            case IQ4_NL -> CodedFormats.IQ4_NL;
+            case IQ4_XS -> CodedFormats.IQ4_XS;
             default -> throw new IllegalArgumentException(w.name() + ": no kernel for " + w.type());
         };
     }
