@@ -179,7 +179,7 @@ class ModelLoadingTest {
     void missingOrMisshapenTensorsAreNamed() throws IOException {
         Path noTensor = dir.resolve("missing.gguf");
         Path wrongShape = dir.resolve("shape.gguf");
-        Path q5 = dir.resolve("q5.gguf");
+        Path iq2 = dir.resolve("iq2.gguf");
         try (GgufFile src = GgufFile.open(Fixtures.model("qwen3-dense-tiny.f32.gguf"))) {
             GgufWriter missing = new GgufWriter().putAll(src.metadata());
             GgufWriter shape = new GgufWriter().putAll(src.metadata());
@@ -191,20 +191,20 @@ class ModelLoadingTest {
                 long[] dims = t.name().equals("blk.0.ffn_up.weight") ? new long[] {512, 256} : t.dims();
                 shape.addTensor(t.name(), t.type(), dims, t.data());
                 if (t.name().equals("blk.0.attn_v.weight")) {
-                    // a Q5_K tensor of the right shape: 256 × 256 values = 256 blocks of 176 bytes
-                    unsupported.addTensor(t.name(), GgmlType.Q5_K, t.dims(), Arena.ofAuto().allocate(256L * 176));
+                    // an IQ2_XXS tensor of the right shape: 256 × 256 values = 256 blocks of 66 bytes
+                    unsupported.addTensor(t.name(), GgmlType.IQ2_XXS, t.dims(), Arena.ofAuto().allocate(256L * 66));
                 } else {
                     unsupported.addTensor(t.name(), t.type(), t.dims(), t.data());
                 }
             }
             missing.write(noTensor);
             shape.write(wrongShape);
-            unsupported.write(q5);
+            unsupported.write(iq2);
         }
         assertLoadFails(BadModelFileException.class, noTensor, "missing tensor 'blk.1.attn_k.weight'");
         assertLoadFails(BadModelFileException.class, wrongShape, "tensor 'blk.0.ffn_up.weight' has GGML dims [512, 256]",
                 "expected [256, 512]");
-        assertLoadFails(UnsupportedModelException.class, q5, "tensor 'blk.0.attn_v.weight' has type Q5_K");
+        assertLoadFails(UnsupportedModelException.class, iq2, "tensor 'blk.0.attn_v.weight' has type IQ2_XXS");
     }
 
     @Test

@@ -69,6 +69,10 @@ final class TestMatrices {
             case Q8_0, Q4_0 -> new long[] {0};
             case Q4_K -> new long[] {0, 2};
             case Q6_K -> new long[] {208};
+            case Q4_1, Q5_1, Q5_K -> new long[] {0, 2};
+            case Q5_0, IQ4_NL, IQ4_XS -> new long[] {0};
+            case Q2_K -> new long[] {80, 82};
+            case Q3_K -> new long[] {108};
             default -> throw new IllegalArgumentException(type.toString());
         };
     }

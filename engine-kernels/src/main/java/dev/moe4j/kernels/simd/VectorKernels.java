@@ -8,8 +8,9 @@ import java.lang.foreign.MemorySegment;
  * The Vector API twin of {@link dev.moe4j.kernels.ScalarKernels}, at one register width. Stateless and shared by
  * all threads: scratch arrays are allocated per call, except the several-token product's aligned panel, which each
  * thread keeps between calls ({@link TileMatmul}). With one token a product is a mat-vec that reads the weights
- * in their stored type and widens them in registers (one class per type); with several tokens each weight row is
- * widened once into scratch and multiplied with every token ({@link TileMatmul}).
+ * in their stored type and widens them in registers (one class per type, {@link CodedBlocks} for the formats of
+ * small integer codes); with several tokens each weight row is widened once into scratch and multiplied with every
+ * token ({@link TileMatmul}).
  *
  * <p>Results are deterministic: a call gives the same bits interpreted and compiled by C1 or C2, because sums of
  * lanes go through {@link Lanes#sum} (not {@code reduceLanes(ADD)}, whose order C2 and the Java fallback choose
@@ -119,6 +120,7 @@ public final class VectorKernels implements KernelProvider {
             case Q4_0 -> Q4_0Rows.matvec(lanes, out, w, x, rowStart, rowEnd);
             case Q4_K -> Q4_KRows.matvec(lanes, out, w, x, rowStart, rowEnd);
             case Q6_K -> Q6_KRows.matvec(lanes, out, w, x, rowStart, rowEnd);
+            default -> coded(w).matvec(lanes, out, w, x, rowStart, rowEnd);
         }
     }
 
@@ -132,6 +134,22 @@ public final class VectorKernels implements KernelProvider {
             case Q4_0 -> Q4_0Rows.widen(lanes, w, row, out, outOff);
             case Q4_K -> Q4_KRows.widen(lanes, w, row, out, outOff);
             case Q6_K -> Q6_KRows.widen(lanes, w, row, out, outOff);
+            default -> coded(w).widen(lanes, w, row, out, outOff);
         }
+    }
+
+    /** The kernels of the formats that {@link CodedBlocks} covers. */
+    private static CodedBlocks coded(Matrix w) {
+        return switch (w.type()) {
+            case Q4_1 -> CodedFormats.Q4_1;
+            case Q5_0 -> CodedFormats.Q5_0;
+            case Q5_1 -> CodedFormats.Q5_1;
+            case Q2_K -> CodedFormats.Q2_K;
+            case Q3_K -> CodedFormats.Q3_K;
+            case Q5_K -> CodedFormats.Q5_K;
+            case IQ4_NL -> CodedFormats.IQ4_NL;
+            case IQ4_XS -> CodedFormats.IQ4_XS;
+            default -> throw new IllegalArgumentException(w.name() + ": no kernel for " + w.type());
+        };
     }
 }
