@@ -26,8 +26,8 @@ class GatedDeltaNetTest {
      * The delta rule against its exact value, in units of 2^-24·M with M the largest |S[i][j]| of the exact run
      * (outputs are scale·Sᵀq with |q| = 1 and scale = 1/sqrt(dk), so they are at most M as well). Each token's
      * update is non-expansive (decay ≤ 1, and I − beta·k·kᵀ has norm ≤ 1 for |k| = 1, 0 < beta < 1), so earlier
-     * roundings are not amplified and the error stays a few roundings of M whatever the length: the grid below
-     * measures at most 7 units for either form (and for their difference); 32 leaves margin while one wrong or
+     * roundings are not amplified and the error stays a few roundings of M whatever the length: the grids below
+     * measure at most 12 units for either form and for their difference; 32 leaves margin while one wrong or
      * missing term of a 64-token sum (about M/64, 2.6e5 units) is far above it.
      */
     static final double DELTA_RULE_UNITS = 32;
