@@ -629,6 +629,48 @@ class GatedDeltaNetTest {
         }
     }
 
+    /** The facade runs its provider's kernels and rejects rows that leave their arrays before touching anything. */
+    @Test
+    void facadeChecksShapes() {
+        Kernels kernels = new Kernels(new VectorKernels(256), new dev.moe4j.kernels.parallel.Parallel(1));
+        Random random = new Random(90);
+        Head head = new Head(random, 70, 16, 17, Decay.MIXED, false);
+        float[] expectedOut = head.newOut();
+        float[] expectedState = head.initialState.clone();
+        head.chunked(kernels.provider(), expectedOut, expectedState, 0, head.tokens);
+        float[] out = head.newOut();
+        float[] state = head.initialState.clone();
+        kernels.gatedDeltaChunked(out, head.outOff, head.outStride, state, head.stateOff, head.qkv, head.qOff,
+                head.rowStride, head.qkv, head.kOff, head.rowStride, head.qkv, head.vOff, head.rowStride, head.g,
+                head.beta, head.gateOff, head.gateStride, head.tokens, head.dk, head.dv, head.scale);
+        assertArrayEquals(expectedOut, out);
+        assertArrayEquals(expectedState, state);
+
+        float[] untouched = head.initialState.clone();
+        // one token more than the rows hold
+        org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
+                () -> kernels.gatedDeltaChunked(head.newOut(), head.outOff, head.outStride, untouched, head.stateOff,
+                        head.qkv, head.qOff, head.rowStride, head.qkv, head.kOff, head.rowStride, head.qkv,
+                        head.vOff, head.rowStride, head.g, head.beta, head.gateOff, head.gateStride,
+                        head.tokens + 1, head.dk, head.dv, head.scale));
+        // a state one float short
+        org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
+                () -> kernels.gatedDeltaStep(new float[17], 0, new float[16 * 17 - 1], 0, head.qkv, head.qOff,
+                        head.qkv, head.kOff, head.qkv, head.vOff, -1f, 0.5f, 16, 17, 0.25f));
+        assertArrayEquals(head.initialState, untouched, "nothing written before the checks");
+        org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
+                () -> kernels.causalConv1dSilu(new float[40], 0, 10, new float[40], 0, 10, new float[40], new float[29],
+                        0, 4, 10, 4));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> kernels.causalConv1dSilu(new float[40], 0, 10, new float[40], 0, 10, new float[40], new float[30],
+                        0, 4, 10, 0));
+        org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
+                () -> kernels.gatedRmsNorm(new float[32], 0, new float[32], 0, new float[31], 0, new float[16], 2, 16,
+                        1e-6f));
+        org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
+                () -> kernels.l2Normalize(new float[32], 1, 2, 16, 1e-6f));
+    }
+
     /** Gates in double: sigmoid, and softplus with PyTorch's linear branch above 20. */
     @Test
     void gates() {
