@@ -38,6 +38,38 @@ public interface KernelProvider {
      */
     void rope(float[] x, int off, int nHeads, int headDim, float[] cos, float[] sin);
 
+    /** See {@link GatedDeltaNet#step}: one token of one Gated DeltaNet value head, its state updated in place. */
+    default void gatedDeltaStep(float[] out, int outOff, float[] state, int stateOff, float[] q, int qOff, float[] k,
+            int kOff, float[] v, int vOff, float g, float beta, int dk, int dv, float scale) {
+        GatedDeltaNet.step(out, outOff, state, stateOff, q, qOff, k, kOff, v, vOff, g, beta, dk, dv, scale);
+    }
+
+    /** See {@link GatedDeltaNet#chunked}: tokens of one Gated DeltaNet value head, 64-token chunks at a time. */
+    default void gatedDeltaChunked(float[] out, int outOff, int outStride, float[] state, int stateOff, float[] q,
+            int qOff, int qStride, float[] k, int kOff, int kStride, float[] v, int vOff, int vStride, float[] g,
+            float[] beta, int gateOff, int gateStride, int nTokens, int dk, int dv, float scale) {
+        GatedDeltaNet.chunked(out, outOff, outStride, state, stateOff, q, qOff, qStride, k, kOff, kStride, v, vOff,
+                vStride, g, beta, gateOff, gateStride, nTokens, dk, dv, scale);
+    }
+
+    /** See {@link GatedDeltaNet#causalConv1dSilu}: causal depthwise convolution, SiLU, and the window carried on. */
+    default void causalConv1dSilu(float[] out, int outOff, int outStride, float[] x, int xOff, int xStride,
+            float[] weight, float[] convState, int stateOff, int nTokens, int channels, int kernel) {
+        GatedDeltaNet.causalConv1dSilu(out, outOff, outStride, x, xOff, xStride, weight, convState, stateOff, nTokens,
+                channels, kernel);
+    }
+
+    /** See {@link GatedDeltaNet#l2Normalize}: x / sqrt(Σx² + eps) per head, in place. */
+    default void l2Normalize(float[] x, int off, int nHeads, int n, float eps) {
+        GatedDeltaNet.l2Normalize(x, off, nHeads, n, eps);
+    }
+
+    /** See {@link GatedDeltaNet#gatedRmsNorm}: rmsNorm(x)·weight·silu(z) per head. */
+    default void gatedRmsNorm(float[] out, int outOff, float[] x, int xOff, float[] z, int zOff, float[] weight,
+            int nHeads, int n, float eps) {
+        GatedDeltaNet.gatedRmsNorm(out, outOff, x, xOff, z, zOff, weight, nHeads, n, eps);
+    }
+
     /**
      * One query head attending over {@code len} cached positions: score_p = scale·(q·k_p), softmax over p, then
      * out = Σ_p score_p·v_p, all vectors of n floats. The query is q[qOff, +n), position p's key is

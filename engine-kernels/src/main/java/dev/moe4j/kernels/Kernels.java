@@ -255,6 +255,73 @@ public final class Kernels {
         forElements(n, (from, count) -> provider.siluMul(gate, gateOff + from, up, upOff + from, count));
     }
 
+    /** See {@link GatedDeltaNet#step}; single-threaded (the layer runs its heads in parallel). */
+    public void gatedDeltaStep(float[] out, int outOff, float[] state, int stateOff, float[] q, int qOff, float[] k,
+            int kOff, float[] v, int vOff, float g, float beta, int dk, int dv, float scale) {
+        Objects.checkFromIndexSize(outOff, dv, out.length);
+        Objects.checkFromIndexSize(stateOff, Math.multiplyExact(dk, dv), state.length);
+        Objects.checkFromIndexSize(qOff, dk, q.length);
+        Objects.checkFromIndexSize(kOff, dk, k.length);
+        Objects.checkFromIndexSize(vOff, dv, v.length);
+        provider.gatedDeltaStep(out, outOff, state, stateOff, q, qOff, k, kOff, v, vOff, g, beta, dk, dv, scale);
+    }
+
+    /** See {@link GatedDeltaNet#chunked}; single-threaded (the layer runs its heads in parallel). */
+    public void gatedDeltaChunked(float[] out, int outOff, int outStride, float[] state, int stateOff, float[] q,
+            int qOff, int qStride, float[] k, int kOff, int kStride, float[] v, int vOff, int vStride, float[] g,
+            float[] beta, int gateOff, int gateStride, int nTokens, int dk, int dv, float scale) {
+        Objects.checkFromIndexSize(stateOff, Math.multiplyExact(dk, dv), state.length);
+        checkRows(out, outOff, outStride, nTokens, dv);
+        checkRows(q, qOff, qStride, nTokens, dk);
+        checkRows(k, kOff, kStride, nTokens, dk);
+        checkRows(v, vOff, vStride, nTokens, dv);
+        checkRows(g, gateOff, gateStride, nTokens, 1);
+        checkRows(beta, gateOff, gateStride, nTokens, 1);
+        provider.gatedDeltaChunked(out, outOff, outStride, state, stateOff, q, qOff, qStride, k, kOff, kStride, v,
+                vOff, vStride, g, beta, gateOff, gateStride, nTokens, dk, dv, scale);
+    }
+
+    /** See {@link GatedDeltaNet#causalConv1dSilu}; kernel ≥ 1. */
+    public void causalConv1dSilu(float[] out, int outOff, int outStride, float[] x, int xOff, int xStride,
+            float[] weight, float[] convState, int stateOff, int nTokens, int channels, int kernel) {
+        if (kernel < 1) {
+            throw new IllegalArgumentException("kernel must be >= 1, was " + kernel);
+        }
+        checkRows(out, outOff, outStride, nTokens, channels);
+        checkRows(x, xOff, xStride, nTokens, channels);
+        Objects.checkFromIndexSize(0, Math.multiplyExact(channels, kernel), weight.length);
+        Objects.checkFromIndexSize(stateOff, Math.multiplyExact(kernel - 1, channels), convState.length);
+        provider.causalConv1dSilu(out, outOff, outStride, x, xOff, xStride, weight, convState, stateOff, nTokens,
+                channels, kernel);
+    }
+
+    /** See {@link GatedDeltaNet#l2Normalize}. */
+    public void l2Normalize(float[] x, int off, int nHeads, int n, float eps) {
+        Objects.checkFromIndexSize(off, Math.multiplyExact(nHeads, n), x.length);
+        provider.l2Normalize(x, off, nHeads, n, eps);
+    }
+
+    /** See {@link GatedDeltaNet#gatedRmsNorm}. */
+    public void gatedRmsNorm(float[] out, int outOff, float[] x, int xOff, float[] z, int zOff, float[] weight,
+            int nHeads, int n, float eps) {
+        int size = Math.multiplyExact(nHeads, n);
+        Objects.checkFromIndexSize(outOff, size, out.length);
+        Objects.checkFromIndexSize(xOff, size, x.length);
+        Objects.checkFromIndexSize(zOff, size, z.length);
+        Objects.checkFromIndexSize(0, n, weight.length);
+        provider.gatedRmsNorm(out, outOff, x, xOff, z, zOff, weight, nHeads, n, eps);
+    }
+
+    /** Rows of {@code width} floats at a[off + t·stride] for t in [0, rows) lie inside a. */
+    private static void checkRows(float[] a, int off, int stride, int rows, int width) {
+        if (rows < 0 || stride < 0) {
+            throw new IllegalArgumentException("rows and stride must be >= 0, were " + rows + " and " + stride);
+        }
+        if (rows > 0) {
+            Objects.checkFromIndexSize(off, Math.addExact(Math.multiplyExact(rows - 1, stride), width), a.length);
+        }
+    }
+
     /**
      * out[t][0, n) = rmsNorm(x[t][0, n))·weight for the rows t in [0, rows), rows {@code n} floats apart starting at
      * the offsets given; rows in parallel (a prefill normalises hundreds).

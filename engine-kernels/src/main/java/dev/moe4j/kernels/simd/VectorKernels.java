@@ -74,6 +74,38 @@ public final class VectorKernels implements KernelProvider {
     }
 
     @Override
+    public void gatedDeltaStep(float[] out, int outOff, float[] state, int stateOff, float[] q, int qOff, float[] k,
+            int kOff, float[] v, int vOff, float g, float beta, int dk, int dv, float scale) {
+        DeltaNetKernels.step(lanes, out, outOff, state, stateOff, q, qOff, k, kOff, v, vOff, g, beta, dk, dv, scale);
+    }
+
+    @Override
+    public void gatedDeltaChunked(float[] out, int outOff, int outStride, float[] state, int stateOff, float[] q,
+            int qOff, int qStride, float[] k, int kOff, int kStride, float[] v, int vOff, int vStride, float[] g,
+            float[] beta, int gateOff, int gateStride, int nTokens, int dk, int dv, float scale) {
+        DeltaNetKernels.chunked(lanes, out, outOff, outStride, state, stateOff, q, qOff, qStride, k, kOff, kStride, v,
+                vOff, vStride, g, beta, gateOff, gateStride, nTokens, dk, dv, scale);
+    }
+
+    @Override
+    public void causalConv1dSilu(float[] out, int outOff, int outStride, float[] x, int xOff, int xStride,
+            float[] weight, float[] convState, int stateOff, int nTokens, int channels, int kernel) {
+        DeltaNetKernels.causalConv1dSilu(lanes, out, outOff, outStride, x, xOff, xStride, weight, convState, stateOff,
+                nTokens, channels, kernel);
+    }
+
+    @Override
+    public void l2Normalize(float[] x, int off, int nHeads, int n, float eps) {
+        DeltaNetKernels.l2Normalize(lanes, x, off, nHeads, n, eps);
+    }
+
+    @Override
+    public void gatedRmsNorm(float[] out, int outOff, float[] x, int xOff, float[] z, int zOff, float[] weight,
+            int nHeads, int n, float eps) {
+        DeltaNetKernels.gatedRmsNorm(lanes, out, outOff, x, xOff, z, zOff, weight, nHeads, n, eps);
+    }
+
+    @Override
     public void attend(float[] out, int outOff, float[] q, int qOff, float[] keys, float[] values, int[] rows,
             int headOff, int len, int n, float scale, float[] scores) {
         AttentionKernels.attend(lanes, out, outOff, q, qOff, keys, values, rows, headOff, len, n, scale, scores);
