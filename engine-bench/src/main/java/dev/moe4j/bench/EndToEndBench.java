@@ -95,18 +95,25 @@ public final class EndToEndBench {
             for (Matrix m : layer.mixer().matrices()) {
                 bytes += size(m);
             }
-            switch (layer.feedForward()) {
-                case Weights.Dense d -> bytes += size(d.gate()) + size(d.up()) + size(d.down());
-                case Weights.Moe m -> {
-                    long experts = 0;
-                    for (int e = 0; e < m.numExperts(); e++) {
-                        experts += size(m.gate().get(e)) + size(m.up().get(e)) + size(m.down().get(e));
-                    }
-                    bytes += size(m.router()) + experts * m.numExpertsPerTok() / m.numExperts();
-                }
-            }
+            bytes += feedForwardBytes(layer.feedForward(), true);
         }
         return bytes;
+    }
+
+    /** A feed-forward's weight bytes: all of them, or what one token reads on average (k of E experts). */
+    private static long feedForwardBytes(Weights.FeedForward ffn, boolean perToken) {
+        return switch (ffn) {
+            case Weights.Dense d -> size(d.gate()) + size(d.up()) + size(d.down());
+            case Weights.Moe m -> {
+                long experts = 0;
+                for (int e = 0; e < m.numExperts(); e++) {
+                    experts += size(m.gate().get(e)) + size(m.up().get(e)) + size(m.down().get(e));
+                }
+                yield size(m.router()) + (perToken ? experts * m.numExpertsPerTok() / m.numExperts() : experts);
+            }
+            case Weights.SharedExpertMoe m ->
+                    feedForwardBytes(m.routed(), perToken) + feedForwardBytes(m.shared(), perToken) + 4L * m.gate().length;
+        };
     }
 
     /** All weight bytes (for the size column). */
@@ -117,15 +124,7 @@ public final class EndToEndBench {
             for (Matrix m : layer.mixer().matrices()) {
                 bytes += size(m);
             }
-            switch (layer.feedForward()) {
-                case Weights.Dense d -> bytes += size(d.gate()) + size(d.up()) + size(d.down());
-                case Weights.Moe m -> {
-                    bytes += size(m.router());
-                    for (int e = 0; e < m.numExperts(); e++) {
-                        bytes += size(m.gate().get(e)) + size(m.up().get(e)) + size(m.down().get(e));
-                    }
-                }
-            }
+            bytes += feedForwardBytes(layer.feedForward(), false);
         }
         return bytes;
     }

@@ -4,6 +4,8 @@ import dev.moe4j.api.UnsupportedModelException;
 import dev.moe4j.format.gguf.GgufMetadata;
 import dev.moe4j.model.qwen3.Qwen3;
 import dev.moe4j.model.qwen3moe.Qwen3Moe;
+import dev.moe4j.model.qwen35.Qwen35;
+import dev.moe4j.model.qwen3next.Qwen3Next;
 import java.util.List;
 import java.util.Set;
 
@@ -15,7 +17,7 @@ import java.util.Set;
 public interface Architecture {
 
     /** Every architecture moe4j runs. */
-    List<Architecture> ALL = List.of(new Qwen3(), new Qwen3Moe());
+    List<Architecture> ALL = List.of(new Qwen3(), new Qwen3Moe(), new Qwen3Next(), new Qwen35(false), new Qwen35(true));
 
     /** The GGUF {@code general.architecture} value. */
     String name();

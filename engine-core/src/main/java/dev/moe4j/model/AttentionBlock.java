@@ -15,16 +15,48 @@ final class AttentionBlock {
     static void forward(Kernels kernels, ModelConfig config, Weights.Attention w, int layer,
                         Batch batch, KvCache cache, Scratch s) {
         int n = batch.size();
+        kernels.matmulAll(new Kernels.Product(s.q, w.q(), s.xn, n), new Kernels.Product(s.k, w.k(), s.xn, n),
+                new Kernels.Product(s.v, w.v(), s.xn, n));
+        attend(kernels, config, w.qNorm(), w.kNorm(), w.q().sumsInColumnOrder(n), layer, batch, cache, s);
+        kernels.matmul(s.out, w.o(), s.attn, n);
+    }
+
+    /** Gated attention: the query's second half per head gates the attention output through a sigmoid. */
+    static void forwardGated(Kernels kernels, ModelConfig config, Weights.GatedAttention w, int layer,
+                             Batch batch, KvCache cache, Scratch s) {
+        int n = batch.size();
+        int hd = config.headDim();
+        int qDim = config.qDim();
+        kernels.matmulAll(new Kernels.Product(s.qGate, w.qGate(), s.xn, n), new Kernels.Product(s.k, w.k(), s.xn, n),
+                new Kernels.Product(s.v, w.v(), s.xn, n));
+        for (int t = 0; t < n; t++) {
+            for (int head = 0; head < config.numHeads(); head++) {
+                int from = t * 2 * qDim + head * 2 * hd;
+                System.arraycopy(s.qGate, from, s.q, t * qDim + head * hd, hd);
+                System.arraycopy(s.qGate, from + hd, s.gateAttn, t * qDim + head * hd, hd);
+            }
+        }
+        attend(kernels, config, w.qNorm(), w.kNorm(), w.qGate().sumsInColumnOrder(n), layer, batch, cache, s);
+        for (int i = 0; i < n * qDim; i++) {
+            s.attn[i] *= (float) (1.0 / (1.0 + Math.exp(-s.gateAttn[i])));
+        }
+        kernels.matmul(s.out, w.o(), s.attn, n);
+    }
+
+    /**
+     * From the projections in {@code s.q}, {@code s.k}, {@code s.v}: QK-norm, rotary, the keys and values into the
+     * cache, and causal attention into {@code s.attn}.
+     */
+    private static void attend(Kernels kernels, ModelConfig config, float[] qNorm, float[] kNorm, boolean columnOrder,
+                               int layer, Batch batch, KvCache cache, Scratch s) {
+        int n = batch.size();
         int hd = config.headDim();
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int qDim = config.qDim();
         int kvDim = config.kvDim();
+        int ropeDims = config.ropeDims();
         float eps = config.rmsNormEps();
-
-        // qkv projections
-        kernels.matmulAll(new Kernels.Product(s.q, w.q(), s.xn, n), new Kernels.Product(s.k, w.k(), s.xn, n),
-                new Kernels.Product(s.v, w.v(), s.xn, n));
 
         // QK-norm per head (shared weight over heads), then RoPE at each token's position; store k, v
         float[] keys = cache.keys(layer);
@@ -35,14 +67,24 @@ final class AttentionBlock {
             for (int t = first; t < end; t++) {
                 for (int head = 0; head < heads; head++) {
                     int off = t * qDim + head * hd;
-                    kernels.rmsNorm(s.q, off, s.q, off, w.qNorm(), hd, eps);
+                    kernels.rmsNorm(s.q, off, s.q, off, qNorm, hd, eps);
                 }
                 for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
                     int off = t * kvDim + kvHead * hd;
-                    kernels.rmsNorm(s.k, off, s.k, off, w.kNorm(), hd, eps);
+                    kernels.rmsNorm(s.k, off, s.k, off, kNorm, hd, eps);
                 }
-                kernels.rope(s.q, t * qDim, heads, hd, s.cos[t], s.sin[t]);
-                kernels.rope(s.k, t * kvDim, kvHeads, hd, s.cos[t], s.sin[t]);
+                if (ropeDims == hd) {
+                    kernels.rope(s.q, t * qDim, heads, hd, s.cos[t], s.sin[t]);
+                    kernels.rope(s.k, t * kvDim, kvHeads, hd, s.cos[t], s.sin[t]);
+                } else {
+                    // partial rotary: NeoX pairs within the first ropeDims of each head, the rest pass through
+                    for (int head = 0; head < heads; head++) {
+                        kernels.rope(s.q, t * qDim + head * hd, 1, ropeDims, s.cos[t], s.sin[t]);
+                    }
+                    for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
+                        kernels.rope(s.k, t * kvDim + kvHead * hd, 1, ropeDims, s.cos[t], s.sin[t]);
+                    }
+                }
                 int slot = batch.sequence(t).slot(batch.position(t));
                 for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
                     int at = (kvHead * slots + slot) * hd;
@@ -71,7 +113,6 @@ final class AttentionBlock {
         int maxLen = maxPosition(batch, 0, n - 1) + 1;
         // a batch whose products sum in column order (the rounded-activation mode's prompts) scores in that order
         // too, all query heads of a KV head in one call, which transposes the positions' keys and values once
-        boolean columnOrder = w.q().sumsInColumnOrder(n);
         int perItem = columnOrder ? group : 1;
         kernels.parallel().forRange(runCount * (heads / perItem), 1, (start, end) -> {
             float[] scores = new float[4 * maxLen];
@@ -109,8 +150,6 @@ final class AttentionBlock {
                 }
             }
         });
-
-        kernels.matmul(s.out, w.o(), s.attn, n);
     }
 
     private static int maxPosition(Batch batch, int fromToken, int toToken) {

@@ -45,6 +45,19 @@ public enum ConfigKeys {
     NUM_EXPERTS_PER_TOK("expert_used_count", "num_experts_per_tok"),
     EXPERT_INTERMEDIATE_SIZE("expert_feed_forward_length", "moe_intermediate_size"),
     NORM_TOPK_PROB("expert_weights_norm", "norm_topk_prob"),
+    SHARED_EXPERT_INTERMEDIATE_SIZE("expert_shared_feed_forward_length", "shared_expert_intermediate_size"),
+    // the hybrid (Gated DeltaNet + gated attention) models
+    ROPE_DIMS("rope.dimension_count", null),
+    ROPE_SECTIONS("rope.dimension_sections", null),
+    PARTIAL_ROTARY_FACTOR(null, "partial_rotary_factor", "rope_parameters.partial_rotary_factor"),
+    FULL_ATTENTION_INTERVAL("full_attention_interval", "full_attention_interval"),
+    LINEAR_CONV_KERNEL("ssm.conv_kernel", "linear_conv_kernel_dim"),
+    LINEAR_STATE_SIZE("ssm.state_size", null),
+    LINEAR_KEY_HEADS("ssm.group_count", "linear_num_key_heads"),
+    LINEAR_VALUE_HEADS("ssm.time_step_rank", "linear_num_value_heads"),
+    LINEAR_INNER_SIZE("ssm.inner_size", null),
+    LINEAR_KEY_DIM(null, "linear_key_head_dim"),
+    LINEAR_VALUE_DIM(null, "linear_value_head_dim"),
     // GGUF has no key for these: ties show as a missing output.weight, and converted Qwen3-MoE files are MoE in
     // every layer
     TIE_WORD_EMBEDDINGS(null, "tie_word_embeddings"),
@@ -129,6 +142,23 @@ public enum ConfigKeys {
                 md.getInt(CONTEXT_LENGTH.gguf(arch), 1),
                 moe,
                 tiedEmbeddings);
+    }
+
+    /** The Gated DeltaNet layers' sizes from GGUF metadata (the hybrid architectures share these keys). */
+    public static ModelConfig.LinearAttention linearAttention(GgufMetadata md, String arch) {
+        int dim = md.getInt(LINEAR_STATE_SIZE.gguf(arch), 1);
+        ModelConfig.LinearAttention linear = new ModelConfig.LinearAttention(
+                md.getInt(LINEAR_KEY_HEADS.gguf(arch), 1),
+                md.getInt(LINEAR_VALUE_HEADS.gguf(arch), 1),
+                dim, dim,
+                md.getInt(LINEAR_CONV_KERNEL.gguf(arch), 1),
+                md.getInt(FULL_ATTENTION_INTERVAL.gguf(arch), 1));
+        int inner = md.getInt(LINEAR_INNER_SIZE.gguf(arch), 1);
+        if (inner != linear.valueHeads() * linear.valueDim()) {
+            throw new BadModelFileException(LINEAR_INNER_SIZE.gguf(arch) + " " + inner + " is not value heads "
+                    + linear.valueHeads() + " × state size " + dim);
+        }
+        return linear;
     }
 
     /**

@@ -9,17 +9,30 @@ final class FeedForwardBlock {
 
     static void forward(Kernels kernels, ModelConfig config, Weights.FeedForward ffn, int n, Scratch s) {
         switch (ffn) {
-            case Weights.Dense dense -> dense(kernels, dense, n, s);
+            case Weights.Dense dense -> dense(kernels, dense, n, s, s.out);
             case Weights.Moe moe -> moe(kernels, config, moe, n, s);
+            case Weights.SharedExpertMoe shared -> {
+                moe(kernels, config, shared.routed(), n, s);
+                dense(kernels, shared.shared(), n, s, s.sharedOut);
+                int hidden = config.hiddenSize();
+                for (int t = 0; t < n; t++) {
+                    float logit = 0f;
+                    for (int i = 0; i < hidden; i++) {
+                        logit = Math.fma(shared.gate()[i], s.xn[t * hidden + i], logit);
+                    }
+                    float weight = (float) (1.0 / (1.0 + Math.exp(-logit)));
+                    kernels.axpy(s.out, t * hidden, weight, s.sharedOut, t * hidden, hidden);
+                }
+            }
         }
     }
 
-    /** down · (silu(gate · x) ⊙ (up · x)) */
-    private static void dense(Kernels kernels, Weights.Dense w, int n, Scratch s) {
+    /** down · (silu(gate · x) ⊙ (up · x)) into {@code out}. */
+    private static void dense(Kernels kernels, Weights.Dense w, int n, Scratch s, float[] out) {
         int ffn = w.gate().rows();
         kernels.matmulAll(new Kernels.Product(s.gate, w.gate(), s.xn, n), new Kernels.Product(s.up, w.up(), s.xn, n));
         kernels.siluMul(s.gate, 0, s.up, 0, n * ffn);
-        kernels.matmul(s.out, w.down(), s.gate, n);
+        kernels.matmul(out, w.down(), s.gate, n);
     }
 
     /**

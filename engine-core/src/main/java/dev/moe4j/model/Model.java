@@ -202,6 +202,8 @@ public final class Model implements AutoCloseable {
             kernels.rmsNormRows(s.xn, 0, s.x, 0, w.inputNorm(), n, hidden, eps);
             switch (w.mixer()) {
                 case Weights.Attention a -> AttentionBlock.forward(kernels, config, a, layer, batch, cache, s);
+                case Weights.GatedAttention a -> AttentionBlock.forwardGated(kernels, config, a, layer, batch, cache, s);
+                case Weights.DeltaNet d -> DeltaNetBlock.forward(kernels, config, d, layer, batch, cache, s);
             }
             kernels.axpy(s.x, 0, 1f, s.out, 0, n * hidden);
             kernels.rmsNormRows(s.xn, 0, s.x, 0, w.ffnNorm(), n, hidden, eps);

@@ -5,8 +5,8 @@ import dev.moe4j.kernels.Rope;
 import java.util.Objects;
 
 /**
- * The shape and hyper-parameters of a Qwen3 or Qwen3-MoE model, filled from GGUF metadata or a Hugging Face
- * config.json through {@link ConfigKeys}.
+ * The shape and hyper-parameters of a model, filled from GGUF metadata or a Hugging Face config.json by its
+ * {@link Architecture} (through the shared readers of {@link ConfigKeys}).
  *
  * @param headDim           per-head width of q, k and v (Qwen3 sets it explicitly; it is not hidden/heads)
  * @param intermediateSize  FFN width of dense layers
@@ -14,6 +14,8 @@ import java.util.Objects;
  * @param contextLength     the longest sequence the model was configured for
  * @param moe               the expert configuration, or null for a dense model
  * @param tiedEmbeddings    whether the output head reuses the token embedding
+ * @param ropeDims          rotated dims at the start of each head (the whole head unless rotary is partial)
+ * @param linear            the hybrid models' linear-attention layers, or null when every layer is attention
  */
 public record ModelConfig(
         String architecture,
@@ -29,7 +31,47 @@ public record ModelConfig(
         Rope.Yarn yarn,
         int contextLength,
         MoeConfig moe,
-        boolean tiedEmbeddings) {
+        boolean tiedEmbeddings,
+        int ropeDims,
+        LinearAttention linear) {
+
+    /** Every layer softmax attention with rotary over the whole head. */
+    public ModelConfig(String architecture, int vocabSize, int hiddenSize, int numLayers, int numHeads, int numKvHeads,
+                       int headDim, int intermediateSize, float rmsNormEps, double ropeTheta, Rope.Yarn yarn,
+                       int contextLength, MoeConfig moe, boolean tiedEmbeddings) {
+        this(architecture, vocabSize, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize,
+                rmsNormEps, ropeTheta, yarn, contextLength, moe, tiedEmbeddings, headDim, null);
+    }
+
+    /**
+     * The Gated DeltaNet layers of a hybrid model: {@code keyHeads} heads of q and k ({@code keyDim} wide) serve
+     * {@code valueHeads} heads of v ({@code valueDim} wide); the causal convolution spans {@code convKernel} tokens.
+     * Layer i is full attention iff (i + 1) % {@code fullAttentionInterval} == 0.
+     */
+    public record LinearAttention(int keyHeads, int valueHeads, int keyDim, int valueDim, int convKernel,
+                                  int fullAttentionInterval) {
+        public LinearAttention {
+            if (keyHeads < 1 || valueHeads < 1 || keyDim < 1 || valueDim < 1 || convKernel < 1
+                    || fullAttentionInterval < 1) {
+                throw new UnsupportedModelException("linear attention sizes must be positive: key heads " + keyHeads
+                        + ", value heads " + valueHeads + ", key dim " + keyDim + ", value dim " + valueDim
+                        + ", conv kernel " + convKernel + ", full attention interval " + fullAttentionInterval);
+            }
+            if (valueHeads % keyHeads != 0) {
+                throw new UnsupportedModelException("linear attention value heads (" + valueHeads
+                        + ") must be a multiple of key heads (" + keyHeads + ")");
+            }
+        }
+
+        public boolean isFullAttention(int layer) {
+            return (layer + 1) % fullAttentionInterval == 0;
+        }
+
+        /** Channels of the causal convolution: q, k and v. */
+        public int convChannels() {
+            return 2 * keyHeads * keyDim + valueHeads * valueDim;
+        }
+    }
 
     /**
      * @param numExperts              experts per MoE layer
@@ -40,7 +82,15 @@ public record ModelConfig(
      * @param mlpOnlyLayers           layers forced dense
      */
     public record MoeConfig(int numExperts, int numExpertsPerTok, int expertIntermediateSize, boolean normTopKProb,
-                            int decoderSparseStep, java.util.Set<Integer> mlpOnlyLayers) {
+                            int decoderSparseStep, java.util.Set<Integer> mlpOnlyLayers, int sharedExpertSize) {
+
+        /** No shared expert. */
+        public MoeConfig(int numExperts, int numExpertsPerTok, int expertIntermediateSize, boolean normTopKProb,
+                         int decoderSparseStep, java.util.Set<Integer> mlpOnlyLayers) {
+            this(numExperts, numExpertsPerTok, expertIntermediateSize, normTopKProb, decoderSparseStep, mlpOnlyLayers,
+                    0);
+        }
+
         public MoeConfig {
             mlpOnlyLayers = java.util.Set.copyOf(mlpOnlyLayers);
             if (numExperts < 1 || numExpertsPerTok < 1 || numExpertsPerTok > numExperts) {
@@ -75,6 +125,10 @@ public record ModelConfig(
         if (headDim % 2 != 0) {
             throw new UnsupportedModelException("head dim " + headDim + " must be even for RoPE");
         }
+        if (ropeDims < 2 || ropeDims > headDim || ropeDims % 2 != 0) {
+            throw new UnsupportedModelException("rotary dims " + ropeDims + " must be even and within the head dim "
+                    + headDim);
+        }
         if (!(rmsNormEps > 0) || !(ropeTheta > 0)) {
             throw new UnsupportedModelException("rms eps " + rmsNormEps + " and rope theta " + ropeTheta
                     + " must be positive");
@@ -100,11 +154,17 @@ public record ModelConfig(
     }
 
     public Rope rope() {
-        return new Rope(headDim, ropeTheta, yarn);
+        return new Rope(ropeDims, ropeTheta, yarn);
+    }
+
+    /** This config with partial rotary and (for hybrid models) linear-attention layers. */
+    public ModelConfig withHybrid(int ropeDims, LinearAttention linear) {
+        return new ModelConfig(architecture, vocabSize, hiddenSize, numLayers, numHeads, numKvHeads, headDim,
+                intermediateSize, rmsNormEps, ropeTheta, yarn, contextLength, moe, tiedEmbeddings, ropeDims, linear);
     }
 
     public ModelConfig withTiedEmbeddings(boolean tied) {
         return new ModelConfig(architecture, vocabSize, hiddenSize, numLayers, numHeads, numKvHeads, headDim,
-                intermediateSize, rmsNormEps, ropeTheta, yarn, contextLength, moe, tied);
+                intermediateSize, rmsNormEps, ropeTheta, yarn, contextLength, moe, tied, ropeDims, linear);
     }
 }

@@ -28,6 +28,20 @@ public final class Scratch {
     float[] chosenWeights; // [n][k]
     float[][] cos;      // [n][hd/2] rotary cos and sin at each token's position, once a pass for all layers
     float[][] sin;
+    // gated attention
+    float[] qGate;      // [n][H·2·hd] query and gate rows per head
+    float[] gateAttn;   // [n][H·hd] the gate, split out
+    // shared expert
+    float[] sharedOut;  // [n][hidden]
+    // Gated DeltaNet
+    float[] linQkv;     // [n][channels] projection, then convolved in place
+    float[] linZ;       // [n][nv·dv]
+    float[] linGateIn;  // [n][gate projection rows, concatenated]
+    float[] linG;       // [n][nv] log-decay
+    float[] linBeta;    // [n][nv]
+    float[] linQ;       // [n][nv·dk] q per value head (its key head's, normalised)
+    float[] linK;       // [n][nv·dk]
+    float[] linO;       // [n][nv·dv]
 
     /** Batches of up to this many tokens run their experts together (see {@code FeedForwardBlock}). */
     static final int SMALL_BATCH = 4;
@@ -65,13 +79,24 @@ public final class Scratch {
     /** Heap bytes {@link #ensure} takes for a batch of {@code n} tokens (for sizing what else fits). */
     public static long bytesFor(ModelConfig config, int n) {
         long perToken = 3L * config.hiddenSize() + 2L * config.qDim() + 2L * config.kvDim()
-                + 2L * Math.max(config.intermediateSize(), 1) + config.headDim();
+                + 2L * ffnWidth(config) + config.headDim();
+        if (config.linear() != null) {
+            ModelConfig.LinearAttention l = config.linear();
+            perToken += 3L * config.qDim() + config.hiddenSize() + 1 + l.convChannels()
+                    + 4L * l.valueHeads() * Math.max(l.keyDim(), l.valueDim()) + 4L * l.valueHeads();
+        }
         if (config.isMoe()) {
             ModelConfig.MoeConfig moe = config.moe();
             perToken += moe.numExperts() + 2L * config.hiddenSize() + 2L * moe.expertIntermediateSize()
                     + 4L * moe.numExpertsPerTok();
         }
         return perToken * n * Float.BYTES;
+    }
+
+    /** The widest dense SwiGLU: a dense layer's or the shared expert's. */
+    private static int ffnWidth(ModelConfig config) {
+        int shared = config.isMoe() ? config.moe().sharedExpertSize() : 0;
+        return Math.max(Math.max(config.intermediateSize(), shared), 1);
     }
 
     /** Makes room for a batch of {@code n} tokens. */
@@ -87,7 +112,7 @@ public final class Scratch {
         v = new float[n * config.kvDim()];
         attn = new float[n * config.qDim()];
         out = new float[n * hidden];
-        int ffn = Math.max(config.intermediateSize(), 1);
+        int ffn = ffnWidth(config);
         gate = new float[n * ffn];
         up = new float[n * ffn];
         if (config.isMoe()) {
@@ -106,6 +131,21 @@ public final class Scratch {
         int half = config.headDim() / 2;
         cos = new float[n][half];
         sin = new float[n][half];
+        if (config.linear() != null) {
+            ModelConfig.LinearAttention l = config.linear();
+            int nv = l.valueHeads();
+            qGate = new float[n * 2 * config.qDim()];
+            gateAttn = new float[n * config.qDim()];
+            sharedOut = new float[n * hidden];
+            linQkv = new float[n * l.convChannels()];
+            linZ = new float[n * nv * l.valueDim()];
+            linGateIn = new float[n * 2 * nv];
+            linG = new float[n * nv];
+            linBeta = new float[n * nv];
+            linQ = new float[n * nv * l.keyDim()];
+            linK = new float[n * nv * l.keyDim()];
+            linO = new float[n * nv * l.valueDim()];
+        }
         capacity = n;
     }
 }

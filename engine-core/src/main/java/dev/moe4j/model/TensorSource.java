@@ -24,6 +24,30 @@ public interface TensorSource {
     /** A 1-D tensor of {@code n} values, widened to F32. */
     float[] vector(TensorName name, int layer, int n);
 
+    /** A small 2-D tensor {@code [rows][cols]} (a convolution's taps, say), widened to F32, row-major. */
+    default float[] floats(TensorName name, int layer, int rows, int cols) {
+        Matrix m = matrix(name, layer, rows, cols);
+        float[] out = new float[Math.multiplyExact(rows, cols)];
+        for (int r = 0; r < rows; r++) {
+            Kernels.get().dequantizeRow(m, r, out, r * cols);
+        }
+        return out;
+    }
+
+    /** A vector of {@code n} values stored as [n] or as one row [1][n] (converters write either), widened to F32. */
+    default float[] row(TensorName name, int layer, int n) {
+        try {
+            return vector(name, layer, n);
+        } catch (dev.moe4j.api.BadModelFileException oneDimensional) {
+            try {
+                return floats(name, layer, 1, n);
+            } catch (dev.moe4j.api.BadModelFileException twoDimensional) {
+                oneDimensional.addSuppressed(twoDimensional);
+                throw oneDimensional;
+            }
+        }
+    }
+
     /** {@code experts} matrices {@code [rows][cols]}, one per expert, as views (no copies). */
     List<Matrix> experts(TensorName name, int layer, int experts, int rows, int cols);
 

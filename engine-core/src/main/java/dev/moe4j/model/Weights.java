@@ -21,7 +21,7 @@ public final class Weights {
     public record Layer(float[] inputNorm, Mixer mixer, float[] ffnNorm, FeedForward feedForward) {}
 
     /** How a layer mixes information across positions: the part that keeps per-sequence state. */
-    public sealed interface Mixer permits Attention {
+    public sealed interface Mixer permits Attention, GatedAttention, DeltaNet {
         /** Every matrix of the mixer (each read once per decoded token). */
         List<Matrix> matrices();
 
@@ -45,8 +45,55 @@ public final class Weights {
         }
     }
 
-    /** The feed-forward half of a layer: a dense SwiGLU or a routed mixture of SwiGLU experts. */
-    public sealed interface FeedForward permits Dense, Moe {}
+    /**
+     * Gated softmax attention (Qwen3-Next, Qwen3.5): qGate [H·2·hd][hidden] holds per head hd query rows, then hd
+     * gate rows; the attention output is multiplied by sigmoid(gate) before o. QK-norm as in {@link Attention};
+     * rotary on the first {@code ModelConfig.ropeDims()} of each head.
+     */
+    public record GatedAttention(Matrix qGate, Matrix k, Matrix v, float[] qNorm, float[] kNorm, Matrix o)
+            implements Mixer {
+        @Override
+        public List<Matrix> matrices() {
+            return List.of(qGate, k, v, o);
+        }
+
+        @Override
+        public LayerState state() {
+            return new LayerState.Kv(k.rows());
+        }
+    }
+
+    /**
+     * Gated DeltaNet linear attention (Qwen3-Next, Qwen3.5). qkv [2·nk·dk + nv·dv][hidden] (all q heads, all k
+     * heads, all v heads), z [nv·dv][hidden]; the gate projections {@code gates} (one fused matrix or two) give per
+     * token the inputs of beta and of the decay, read at columns {@code betaColumn[j]} and {@code alphaColumn[j]}
+     * of their concatenated outputs for value head j; value head j reads key head {@code keyHead[j]}.
+     * conv [channels][kernel] as stored, dtBias and ssmA (= −exp(A_log)) [nv], norm [dv] (the gated RMSNorm's
+     * weight, one for all heads), out [hidden][nv·dv].
+     */
+    public record DeltaNet(ModelConfig.LinearAttention dims, Matrix qkv, Matrix z, List<Matrix> gates,
+                           int[] betaColumn, int[] alphaColumn, int[] keyHead, float[] conv, float[] dtBias,
+                           float[] ssmA, float[] norm, Matrix out) implements Mixer {
+        public DeltaNet {
+            gates = List.copyOf(gates);
+        }
+
+        @Override
+        public List<Matrix> matrices() {
+            List<Matrix> all = new java.util.ArrayList<>(List.of(qkv, z, out));
+            all.addAll(gates);
+            return all;
+        }
+
+        @Override
+        public LayerState state() {
+            return new LayerState.Recurrent((dims.convKernel() - 1) * dims.convChannels(),
+                    dims.valueHeads() * dims.keyDim() * dims.valueDim());
+        }
+    }
+
+    /** The feed-forward half of a layer: a dense SwiGLU, routed SwiGLU experts, or those plus a shared expert. */
+    public sealed interface FeedForward permits Dense, Moe, SharedExpertMoe {}
 
     /** gate and up [ffn][hidden], down [hidden][ffn]. */
     public record Dense(Matrix gate, Matrix up, Matrix down) implements FeedForward {}
@@ -67,6 +114,9 @@ public final class Weights {
             return gate.size();
         }
     }
+
+    /** Routed experts plus a shared expert that every token takes, weighted by sigmoid(gate · x); gate [hidden]. */
+    public record SharedExpertMoe(Moe routed, Dense shared, float[] gate) implements FeedForward {}
 
     /** embedding [vocab][hidden]; output [vocab][hidden] (the embedding itself when tied). */
     public record Model(Matrix embedding, List<Layer> layers, float[] outputNorm, Matrix output) {

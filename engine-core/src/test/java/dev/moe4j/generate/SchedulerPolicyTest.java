@@ -174,7 +174,8 @@ class SchedulerPolicyTest {
             }
             assertEquals(first.getFirst().tokenCount(), fed, "request 0 fed each of its tokens exactly once");
             // the latest of the three was preempted, and its recomputation (a run of many tokens after its first
-            // decode) came before the late request's first step
+            // decode) came no later than the late request's first step (both may be admitted in one round, the
+            // preempted one first)
             long latest = first.getLast().arrival;
             int firstLate = -1;
             int recomputed = -1;
@@ -191,7 +192,7 @@ class SchedulerPolicyTest {
                 }
             }
             assertTrue(recomputed >= 0, "the latest arrival was preempted and recomputed");
-            assertTrue(recomputed < firstLate, "preempted work resumes before new work: " + recomputed + " < "
+            assertTrue(recomputed <= firstLate, "preempted work resumes before new work: " + recomputed + " <= "
                     + firstLate);
             assertEquals(cache.pool().capacity(), cache.pool().freeBlocks());
         }
