@@ -304,6 +304,12 @@ public final class Engine implements AutoCloseable {
         return cache.pool().capacity();
     }
 
+    /** Recurrent-state slots held by sequences (linear-attention models; 0 for the others and when idle). */
+    public int recurrentSlotsInUse() {
+        int slots = cache.recurrentSlots();
+        return slots == 0 ? 0 : slots - cache.freeRecurrentSlots();
+    }
+
     /** Requests waiting to start or to resume. */
     public int queuedRequests() {
         return scheduler.queued();

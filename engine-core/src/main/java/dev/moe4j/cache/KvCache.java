@@ -124,6 +124,11 @@ public final class KvCache {
         freeSlots[freeSlotCount++] = slot;
     }
 
+    /** Recurrent-state slots in all (0 without recurrent layers). */
+    public int recurrentSlots() {
+        return freeSlots.length;
+    }
+
     /** Sequences that can still be created: unlimited (Integer.MAX_VALUE) without recurrent layers. */
     public synchronized int freeRecurrentSlots() {
         return freeSlots.length == 0 ? Integer.MAX_VALUE : freeSlotCount;

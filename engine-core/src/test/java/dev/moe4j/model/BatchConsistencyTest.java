@@ -9,7 +9,9 @@ import dev.moe4j.api.ContextFullException;
 import dev.moe4j.cache.KvCache;
 import dev.moe4j.cache.Sequence;
 import dev.moe4j.testutil.Fixtures;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -23,7 +25,8 @@ class BatchConsistencyTest {
 
     @ParameterizedTest(name = "{0}, block size {1}")
     @CsvSource({"qwen3-dense-tiny.f32, 4", "qwen3-dense-tiny.f32, 16", "qwen3-moe-tiny.f32, 4",
-            "qwen3-moe-tiny.f32, 16", "qwen3-dense-yarn.f32, 4", "qwen3-dense-half.bf16, 16"})
+            "qwen3-moe-tiny.f32, 16", "qwen3-dense-yarn.f32, 4", "qwen3-dense-half.bf16, 16",
+            "qwen3-next-tiny.f32, 16", "qwen35-tiny.f32, 4", "qwen35-moe-tiny.f32, 16"})
     void prefillEqualsStepwise(String stem, int blockSize) throws Exception {
         Fixtures.Ref ref = Fixtures.ref(stem);
         int[] tokens = ref.tokens();
@@ -51,7 +54,7 @@ class BatchConsistencyTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"qwen3-dense-tiny.f32", "qwen3-moe-tiny.f32"})
+    @ValueSource(strings = {"qwen3-dense-tiny.f32", "qwen3-moe-tiny.f32", "qwen3-next-tiny.f32", "qwen35-tiny.f32"})
     void sequencesBatchedTogetherEqualEachAlone(String stem) throws Exception {
         Fixtures.Ref ref = Fixtures.ref(stem);
         int[] a = Arrays.copyOfRange(ref.tokens(), 0, 20);
@@ -97,6 +100,43 @@ class BatchConsistencyTest {
                 assertTrue(Fixtures.maxAbsDiff(aloneA, gotA) <= TOLERANCE, "sequence A");
                 assertTrue(Fixtures.maxAbsDiff(aloneB, gotB) <= TOLERANCE, "sequence B");
             }
+        }
+    }
+
+    /**
+     * Hybrid models keep a recurrent state that a prompt's chunked delta rule (64 tokens a chunk) and single tokens
+     * advance differently: a prompt fed in random pieces, with boundaries inside and across the 64-token chunks, must
+     * give the logits of the prompt in one batch.
+     */
+    @ParameterizedTest(name = "{0}, seed {1}")
+    @CsvSource({"qwen3-next-tiny.f32, 1", "qwen3-next-tiny.f32, 2", "qwen35-tiny.f32, 3", "qwen35-moe-tiny.q8_0, 4"})
+    void promptInRandomPiecesEqualsOneBatch(String stem, long seed) throws Exception {
+        Fixtures.Ref ref = Fixtures.ref(stem);
+        int[] tokens = ref.tokens();
+        try (Model model = Model.loadGguf(ref.gguf())) {
+            KvCache cache = model.newKvCache(tokens.length, 16, 1);
+            Scratch scratch = new Scratch(model.config());
+            float[] whole;
+            try (Sequence seq = cache.newSequence()) {
+                whole = model.forward(Batch.of(seq, tokens, true), scratch);
+            }
+            java.util.Random random = new java.util.Random(seed);
+            float[] pieces = new float[whole.length];
+            int vocab = model.config().vocabSize();
+            List<Integer> cuts = new ArrayList<>();
+            try (Sequence seq = cache.newSequence()) {
+                for (int at = 0; at < tokens.length; ) {
+                    int n = Math.min(tokens.length - at, 1 + random.nextInt(70));
+                    float[] part = model.forward(Batch.of(seq, Arrays.copyOfRange(tokens, at, at + n), true), scratch);
+                    System.arraycopy(part, 0, pieces, at * vocab, part.length);
+                    at += n;
+                    cuts.add(at);
+                }
+            }
+            double diff = Fixtures.maxAbsDiff(whole, pieces);
+            assertTrue(diff <= TOLERANCE, stem + " cut at " + cuts + ": max |Δ| " + diff);
+            assertEquals(cache.pool().capacity(), cache.pool().freeBlocks());
+            assertEquals(1, cache.freeRecurrentSlots(), "the closed sequence gave its recurrent slot back");
         }
     }
 
