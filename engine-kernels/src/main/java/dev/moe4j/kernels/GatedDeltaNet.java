@@ -41,7 +41,7 @@ public final class GatedDeltaNet {
 
     /**
      * One token of one value head: updates S at state[stateOff, + dk·dv) in place and writes o to out[outOff, + dv).
-     * q is q[qOff, + dk], k is k[kOff, + dk), v is v[vOff, + dv); g is the log-decay and beta the sigmoid gate;
+     * q is q[qOff, + dk), k is k[kOff, + dk), v is v[vOff, + dv); g is the log-decay and beta the sigmoid gate;
      * scale is 1/sqrt(dk) in the Qwen models. Per column j: the decayed state and Σ_i S[i][j]·k[i] in one pass
      * over i, then the update and Σ_i S[i][j]·q[i] in a second.
      */
