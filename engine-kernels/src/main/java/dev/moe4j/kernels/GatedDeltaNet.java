@@ -11,7 +11,8 @@ package dev.moe4j.kernels;
  * {@link #step} runs this recurrence for one token; {@link #chunked} computes the same for a prompt 64 tokens at a
  * time with matrix products. Every sum is a chain of fused multiply-adds over its terms in index order, so that the
  * vector kernels, which vectorise over an output index and keep that order per lane, give the same bits; e^g comes
- * from {@link Math#exp} once per token in both. All arithmetic is F32.
+ * from {@link StrictMath#exp} once per token in both, the same bits on every platform and in every JVM state. All
+ * arithmetic is F32.
  */
 public final class GatedDeltaNet {
 
@@ -25,28 +26,28 @@ public final class GatedDeltaNet {
 
     /**
      * The per-token gates of {@code nHeads} value heads: beta[off + h] = sigmoid(b[bOff + h]) and
-     * g[off + h] = ssmA[h]·softplus(a[aOff + h] + dtBias[h]), in double and rounded once. {@code ssmA} is the
-     * stored −exp(A_log).
+     * g[off + h] = ssmA[h]·softplus(a[aOff + h] + dtBias[h]), in double ({@link StrictMath}, so the bits do not
+     * depend on the platform) and rounded once. {@code ssmA} is the stored −exp(A_log).
      */
     public static void gates(float[] g, float[] beta, int off, float[] a, int aOff, float[] b, int bOff,
             float[] ssmA, float[] dtBias, int nHeads) {
         for (int h = 0; h < nHeads; h++) {
             double x = (double) a[aOff + h] + dtBias[h];
-            double softplus = x > SOFTPLUS_THRESHOLD ? x : Math.log1p(Math.exp(x));
+            double softplus = x > SOFTPLUS_THRESHOLD ? x : StrictMath.log1p(StrictMath.exp(x));
             g[off + h] = (float) (ssmA[h] * softplus);
-            beta[off + h] = (float) (1 / (1 + Math.exp(-b[bOff + h])));
+            beta[off + h] = (float) (1 / (1 + StrictMath.exp(-b[bOff + h])));
         }
     }
 
     /**
      * One token of one value head: updates S at state[stateOff, + dk·dv) in place and writes o to out[outOff, + dv).
-     * q is q[qOff, + dk], k is k[kOff, + dk), v is v[vOff, + dv); g is the log-decay and beta the sigmoid gate;
+     * q is q[qOff, + dk), k is k[kOff, + dk), v is v[vOff, + dv); g is the log-decay and beta the sigmoid gate;
      * scale is 1/sqrt(dk) in the Qwen models. Per column j: the decayed state and Σ_i S[i][j]·k[i] in one pass
      * over i, then the update and Σ_i S[i][j]·q[i] in a second.
      */
     public static void step(float[] out, int outOff, float[] state, int stateOff, float[] q, int qOff, float[] k,
             int kOff, float[] v, int vOff, float g, float beta, int dk, int dv, float scale) {
-        float decay = (float) Math.exp(g);
+        float decay = (float) StrictMath.exp(g);
         float[] acc = new float[dv];
         for (int i = 0; i < dk; i++) {
             int row = stateOff + i * dv;
@@ -108,7 +109,7 @@ public final class GatedDeltaNet {
             int n = Math.min(CHUNK, nTokens - t0);
             for (int r = 0; r < n; r++) {
                 int gate = gateOff + (t0 + r) * gateStride;
-                decay[r] = (float) Math.exp(g[gate]);
+                decay[r] = (float) StrictMath.exp(g[gate]);
                 cumulative[r] = r == 0 ? decay[0] : cumulative[r - 1] * decay[r];
                 // D[r][s] = D[r-1][s]·d_r, with D[r-1][r-1] = 1
                 for (int s = 0; s < r; s++) {

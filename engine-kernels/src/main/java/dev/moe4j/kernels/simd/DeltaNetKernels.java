@@ -20,7 +20,7 @@ final class DeltaNetKernels {
     static void step(Lanes lanes, float[] out, int outOff, float[] state, int stateOff, float[] q, int qOff,
             float[] k, int kOff, float[] v, int vOff, float g, float beta, int dk, int dv, float scale) {
         VectorSpecies<Float> fs = lanes.floats();
-        float decay = (float) Math.exp(g);
+        float decay = (float) StrictMath.exp(g);
         int j = 0;
         for (int bound = fs.loopBound(dv); j < bound; j += fs.length()) {
             FloatVector acc = FloatVector.zero(fs);
@@ -86,7 +86,7 @@ final class DeltaNetKernels {
             }
             for (int r = 0; r < n; r++) {
                 int gate = gateOff + (t0 + r) * gateStride;
-                decay[r] = (float) Math.exp(g[gate]);
+                decay[r] = (float) StrictMath.exp(g[gate]);
                 cumulative[r] = r == 0 ? decay[0] : cumulative[r - 1] * decay[r];
                 int row = r * CHUNK;
                 int s = 0;
