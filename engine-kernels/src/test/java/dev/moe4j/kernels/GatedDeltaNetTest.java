@@ -2,10 +2,14 @@ package dev.moe4j.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.moe4j.kernels.parallel.Parallel;
 import dev.moe4j.kernels.simd.VectorKernels;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -352,7 +356,7 @@ class GatedDeltaNetTest {
                 float[] wholeState = head.initialState.clone();
                 head.chunked(provider, wholeOut, wholeState, 0, head.tokens);
 
-                java.util.List<int[]> splits = new java.util.ArrayList<>();
+                List<int[]> splits = new ArrayList<>();
                 splits.add(new int[] {37, 64, 29});
                 splits.add(new int[] {1, 1, 128});
                 for (int n = 0; n < 4; n++) {
@@ -393,7 +397,7 @@ class GatedDeltaNetTest {
 
     /** Positive lengths adding up to n. */
     static int[] randomSplit(Random random, int n) {
-        java.util.List<Integer> lengths = new java.util.ArrayList<>();
+        List<Integer> lengths = new ArrayList<>();
         int left = n;
         while (left > 0) {
             int length = Math.min(left, 1 + random.nextInt(90));
@@ -632,7 +636,7 @@ class GatedDeltaNetTest {
     /** The facade runs its provider's kernels and rejects rows that leave their arrays before touching anything. */
     @Test
     void facadeChecksShapes() {
-        Kernels kernels = new Kernels(new VectorKernels(256), new dev.moe4j.kernels.parallel.Parallel(1));
+        Kernels kernels = new Kernels(new VectorKernels(256), new Parallel(1));
         Random random = new Random(90);
         Head head = new Head(random, 70, 16, 17, Decay.MIXED, false);
         float[] expectedOut = head.newOut();
@@ -648,26 +652,26 @@ class GatedDeltaNetTest {
 
         float[] untouched = head.initialState.clone();
         // one token more than the rows hold
-        org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
+        assertThrows(IndexOutOfBoundsException.class,
                 () -> kernels.gatedDeltaChunked(head.newOut(), head.outOff, head.outStride, untouched, head.stateOff,
                         head.qkv, head.qOff, head.rowStride, head.qkv, head.kOff, head.rowStride, head.qkv,
                         head.vOff, head.rowStride, head.g, head.beta, head.gateOff, head.gateStride,
                         head.tokens + 1, head.dk, head.dv, head.scale));
         // a state one float short
-        org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
+        assertThrows(IndexOutOfBoundsException.class,
                 () -> kernels.gatedDeltaStep(new float[17], 0, new float[16 * 17 - 1], 0, head.qkv, head.qOff,
                         head.qkv, head.kOff, head.qkv, head.vOff, -1f, 0.5f, 16, 17, 0.25f));
         assertArrayEquals(head.initialState, untouched, "nothing written before the checks");
-        org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
+        assertThrows(IndexOutOfBoundsException.class,
                 () -> kernels.causalConv1dSilu(new float[40], 0, 10, new float[40], 0, 10, new float[40], new float[29],
                         0, 4, 10, 4));
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        assertThrows(IllegalArgumentException.class,
                 () -> kernels.causalConv1dSilu(new float[40], 0, 10, new float[40], 0, 10, new float[40], new float[30],
                         0, 4, 10, 0));
-        org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
+        assertThrows(IndexOutOfBoundsException.class,
                 () -> kernels.gatedRmsNorm(new float[32], 0, new float[32], 0, new float[31], 0, new float[16], 2, 16,
                         1e-6f));
-        org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
+        assertThrows(IndexOutOfBoundsException.class,
                 () -> kernels.l2Normalize(new float[32], 1, 2, 16, 1e-6f));
     }
 
