@@ -23,15 +23,33 @@ import java.util.function.Consumer;
  */
 public final class SyntheticModel {
 
-    /** A real model's shape. {@code experts == 0} means dense. */
+    /** A real model's shape. {@code experts == 0} means dense; {@code hybrid} is null unless some layers are linear. */
     public record Shape(String name, String arch, int hidden, int ffn, int layers, int heads, int kvHeads,
-                        int headDim, int vocab, int experts, int expertsUsed, int expertFfn, boolean tied) {}
+                        int headDim, int vocab, int experts, int expertsUsed, int expertFfn, boolean tied,
+                        Hybrid hybrid) {
+        Shape(String name, String arch, int hidden, int ffn, int layers, int heads, int kvHeads, int headDim,
+              int vocab, int experts, int expertsUsed, int expertFfn, boolean tied) {
+            this(name, arch, hidden, ffn, layers, heads, kvHeads, headDim, vocab, experts, expertsUsed, expertFfn,
+                    tied, null);
+        }
+    }
+
+    /**
+     * Qwen3-Next's extras: the shared expert's width, the Gated DeltaNet layers ({@code keyHeads} q/k heads and
+     * {@code valueHeads} v heads of {@code headDim}, a convolution of {@code convKernel} taps), every
+     * {@code interval}-th layer gated attention with {@code ropeDims} rotated dims.
+     */
+    public record Hybrid(int sharedFfn, int keyHeads, int valueHeads, int headDim, int convKernel, int interval,
+                         int ropeDims) {}
 
     public static final Map<String, Shape> SHAPES = Map.of(
             "qwen3-0.6b", new Shape("qwen3-0.6b", "qwen3", 1024, 3072, 28, 16, 8, 128, 151936, 0, 0, 0, true),
             "qwen3-4b", new Shape("qwen3-4b", "qwen3", 2560, 9728, 36, 32, 8, 128, 151936, 0, 0, 0, true),
             "qwen3-30b-a3b", new Shape("qwen3-30b-a3b", "qwen3moe", 2048, 6144, 48, 32, 4, 128, 151936, 128, 8, 768,
-                    false));
+                    false),
+            // Qwen3-Next-80B-A3B's config.json: 16 q / 2 kv heads of 256, 512 experts top-10, linear 16 / 32 heads
+            "qwen3-next-80b-a3b", new Shape("qwen3-next-80b-a3b", "qwen3next", 2048, 5120, 48, 16, 2, 256, 151936,
+                    512, 10, 512, false, new Hybrid(512, 16, 32, 128, 4, 4, 64)));
 
     private SyntheticModel() {}
 
@@ -76,6 +94,17 @@ public final class SyntheticModel {
             w.putU32(a + ".expert_used_count", shape.expertsUsed());
             w.putU32(a + ".expert_feed_forward_length", shape.expertFfn());
         }
+        Hybrid h = shape.hybrid();
+        if (h != null) {
+            w.putU32(a + ".expert_shared_feed_forward_length", h.sharedFfn());
+            w.putU32(a + ".ssm.conv_kernel", h.convKernel());
+            w.putU32(a + ".ssm.state_size", h.headDim());
+            w.putU32(a + ".ssm.group_count", h.keyHeads());
+            w.putU32(a + ".ssm.time_step_rank", h.valueHeads());
+            w.putU32(a + ".ssm.inner_size", h.valueHeads() * h.headDim());
+            w.putU32(a + ".full_attention_interval", h.interval());
+            w.putU32(a + ".rope.dimension_count", h.ropeDims());
+        }
         w.putU32("general.file_type", switch (type) {
             case F32 -> 0;
             case F16 -> 1;
@@ -99,18 +128,37 @@ public final class SyntheticModel {
             for (int l = 0; l < layers; l++) {
                 String p = "blk." + l + ".";
                 g.norm(p + "attn_norm.weight", d);
-                g.matrix(p + "attn_q.weight", q, d, type);
-                g.matrix(p + "attn_k.weight", kv, d, type);
-                g.matrix(p + "attn_v.weight", kv, d, type);
-                g.matrix(p + "attn_output.weight", d, q, type);
-                g.norm(p + "attn_q_norm.weight", shape.headDim());
-                g.norm(p + "attn_k_norm.weight", shape.headDim());
-                g.norm(p + "ffn_norm.weight", d);
+                if (h == null) {
+                    attention(g, p, shape, q, kv, type);
+                    g.norm(p + "ffn_norm.weight", d);
+                } else {
+                    if ((l + 1) % h.interval() == 0) {
+                        attention(g, p, shape, 2 * q, kv, type); // per head: query rows, then gate rows
+                    } else {
+                        int channels = 2 * h.keyHeads() * h.headDim() + h.valueHeads() * h.headDim();
+                        int inner = h.valueHeads() * h.headDim();
+                        g.matrix(p + "attn_qkv.weight", channels, d, type);
+                        g.matrix(p + "attn_gate.weight", inner, d, type);
+                        g.matrix(p + "ssm_ba.weight", 2 * h.valueHeads(), d, type);
+                        g.matrix(p + "ssm_conv1d.weight", channels, h.convKernel(), DType.F32);
+                        g.vector(p + "ssm_dt.bias", h.valueHeads(), 0f);
+                        g.vector(p + "ssm_a", h.valueHeads(), -1f); // −exp(A_log) with A_log = 0
+                        g.norm(p + "ssm_norm.weight", h.headDim());
+                        g.matrix(p + "ssm_out.weight", d, inner, type);
+                    }
+                    g.norm(p + "post_attention_norm.weight", d);
+                }
                 if (shape.experts() > 0) {
                     g.matrix(p + "ffn_gate_inp.weight", shape.experts(), d, DType.F32);
                     g.experts(p + "ffn_gate_exps.weight", shape.experts(), shape.expertFfn(), d, type);
                     g.experts(p + "ffn_up_exps.weight", shape.experts(), shape.expertFfn(), d, type);
                     g.experts(p + "ffn_down_exps.weight", shape.experts(), d, shape.expertFfn(), type);
+                    if (h != null) {
+                        g.vector(p + "ffn_gate_inp_shexp.weight", d, 0f);
+                        g.matrix(p + "ffn_gate_shexp.weight", h.sharedFfn(), d, type);
+                        g.matrix(p + "ffn_up_shexp.weight", h.sharedFfn(), d, type);
+                        g.matrix(p + "ffn_down_shexp.weight", d, h.sharedFfn(), type);
+                    }
                 } else {
                     g.matrix(p + "ffn_gate.weight", shape.ffn(), d, type);
                     g.matrix(p + "ffn_up.weight", shape.ffn(), d, type);
@@ -120,6 +168,17 @@ public final class SyntheticModel {
             progress.accept("writing " + out);
             w.write(out);
         }
+    }
+
+    /** A softmax-attention block; {@code qRows} is the query projection's height (twice q with an output gate). */
+    private static void attention(Generator g, String p, Shape shape, int qRows, int kv, DType type) {
+        int d = shape.hidden();
+        g.matrix(p + "attn_q.weight", qRows, d, type);
+        g.matrix(p + "attn_k.weight", kv, d, type);
+        g.matrix(p + "attn_v.weight", kv, d, type);
+        g.matrix(p + "attn_output.weight", d, shape.heads() * shape.headDim(), type);
+        g.norm(p + "attn_q_norm.weight", shape.headDim());
+        g.norm(p + "attn_k_norm.weight", shape.headDim());
     }
 
     private static void putVocabulary(GgufWriter w, int vocab, Path vocabGguf) {
@@ -189,9 +248,13 @@ public final class SyntheticModel {
         }
 
         void norm(String name, int n) {
+            vector(name, n, 1f);
+        }
+
+        void vector(String name, int n, float value) {
             MemorySegment seg = arena.allocate(4L * n);
             for (int i = 0; i < n; i++) {
-                seg.set(LE_FLOAT, 4L * i, 1f);
+                seg.set(LE_FLOAT, 4L * i, value);
             }
             w.addTensor(name, GgmlType.F32, new long[] {n}, seg);
         }

@@ -41,7 +41,7 @@ public final class Main {
                         the reverse: ids (stdin or --ids) to text; --jsonl: JSON arrays in, JSON strings out
               logits    [--model M.gguf] --tokens 1,2,3 --out F
                         writes little-endian float32 logits [T][n_vocab], one row per position
-              synth     --shape qwen3-0.6b|qwen3-4b|qwen3-30b-a3b [--layers N] --type f32|bf16|q8_0|q4_0
+              synth     --shape qwen3-0.6b|qwen3-4b|qwen3-30b-a3b|qwen3-next-80b-a3b [--layers N] --type f32|bf16|q8_0|q4_0
                         [--vocab V.gguf] --out F.gguf
                         a GGUF with RANDOM weights at a real model's shapes, for speed work
               bench     [--model M.gguf] [-p 512] [-n 128] [-r 5] [-t 2] [--json]

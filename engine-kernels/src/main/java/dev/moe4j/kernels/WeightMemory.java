@@ -21,6 +21,7 @@ import java.lang.invoke.MethodHandle;
 final class WeightMemory {
 
     private static final long HUGE_PAGE = 2L << 20;
+    private static final long SMALL_PAGE = 4096;
     private static final System.Logger LOG = System.getLogger(WeightMemory.class.getName());
     private static final Libc LIBC = Libc.find();
 
@@ -33,13 +34,21 @@ final class WeightMemory {
 
     /** As {@link #allocate(long)}, with huge pages only if {@code hugePages} (and available). */
     static MemorySegment allocate(long bytes, boolean hugePages) {
-        if (hugePages && LIBC != null && bytes >= HUGE_PAGE) {
-            MemorySegment mapped = LIBC.map(bytes);
+        // mapped too when smaller than a huge page: a MoE's experts are thousands of 1-2 MiB matrices, and arena
+        // memory counts against -XX:MaxDirectMemorySize (the heap size by default), which they would exceed
+        if (hugePages && LIBC != null && bytes >= SMALL_PAGE) {
+            MemorySegment mapped = LIBC.map(bytes, bytes >= HUGE_PAGE);
             if (mapped != null) {
                 return mapped;
             }
         }
-        return Arena.ofAuto().allocate(bytes, 64);
+        try {
+            return Arena.ofAuto().allocate(bytes, 64);
+        } catch (OutOfMemoryError e) {
+            throw new OutOfMemoryError("no native memory for a " + bytes + "-byte weight copy (" + e.getMessage()
+                    + "): run with --enable-native-access=ALL-UNNAMED, raise -XX:MaxDirectMemorySize, or load with"
+                    + " -Dmoe4j.repack=false to compute from the mapped file");
+        }
     }
 
     /** Whether huge-page mappings are in use in this JVM. */
@@ -76,10 +85,11 @@ final class WeightMemory {
             }
         }
 
-        /** A huge-page-advised anonymous mapping of {@code bytes}, or null if the mapping fails. */
-        MemorySegment map(long bytes) {
-            long size = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-            long length = size + HUGE_PAGE; // room to align the start to a huge page
+        /** An anonymous mapping of {@code bytes}, huge-page-advised if {@code huge}, or null if the mapping fails. */
+        MemorySegment map(long bytes, boolean huge) {
+            long page = huge ? HUGE_PAGE : SMALL_PAGE;
+            long size = (bytes + page - 1) / page * page;
+            long length = huge ? size + HUGE_PAGE : size; // room to align the start to a huge page
             try {
                 MemorySegment region = (MemorySegment) mmap.invokeExact(MemorySegment.NULL, length, PROT_READ_WRITE,
                         MAP_PRIVATE_ANONYMOUS, -1, 0L);
@@ -87,8 +97,10 @@ final class WeightMemory {
                 if (base == -1L) { // MAP_FAILED
                     return null;
                 }
-                long start = (base + HUGE_PAGE - 1) & -HUGE_PAGE;
-                int ignored = (int) madvise.invokeExact(MemorySegment.ofAddress(start), size, MADV_HUGEPAGE);
+                long start = huge ? (base + HUGE_PAGE - 1) & -HUGE_PAGE : base;
+                if (huge) {
+                    int ignored = (int) madvise.invokeExact(MemorySegment.ofAddress(start), size, MADV_HUGEPAGE);
+                }
                 MethodHandle unmap = munmap;
                 return MemorySegment.ofAddress(start).reinterpret(bytes, Arena.ofAuto(), segment -> {
                     try {

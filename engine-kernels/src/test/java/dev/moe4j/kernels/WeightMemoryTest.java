@@ -33,6 +33,18 @@ class WeightMemoryTest {
     }
 
     @Test
+    void copiesBelowAHugePageAreMappedToo() {
+        // a MoE's experts (1-2 MiB each, thousands of them) must not count against the JVM's direct-memory limit
+        for (long bytes : new long[] {4096, (1L << 20) + 17, (2L << 20) - 1}) {
+            MemorySegment m = WeightMemory.allocate(bytes);
+            check(m, bytes);
+            if (WeightMemory.hugePages()) {
+                assertEquals(0, m.address() % 4096, "page aligned: an anonymous mapping");
+            }
+        }
+    }
+
+    @Test
     void smallRequestsAreNotMapped() {
         MemorySegment m = WeightMemory.allocate(1000);
         check(m, 1000);
