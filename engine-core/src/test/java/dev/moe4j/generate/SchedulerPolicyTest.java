@@ -197,4 +197,34 @@ class SchedulerPolicyTest {
             assertEquals(cache.pool().capacity(), cache.pool().freeBlocks());
         }
     }
+
+    /**
+     * A request whose forward pass fails (here a prompt token outside the model's vocabulary, as a tokenizer larger
+     * than the model would give) fails alone: the batch is retried one generation at a time, and the others finish
+     * exactly as they do alone.
+     */
+    @Test
+    void aRequestWhoseForwardPassFailsEndsAloneAndTheSchedulerGoesOn() throws Exception {
+        KvCache cache = model.newKvCache(512, 16, 4);
+        Prompts prompts = prompts(512);
+        try (Scheduler s = new Scheduler(model, cache, 4, new Scheduler.Budget(512, 64))) {
+            ChatResponse aloneA = submit(s, prompts, "A stream", 30, 1, new ChatListener() {}).await();
+            ChatResponse aloneB = submit(s, prompts, "B stream", 30, 2, new ChatListener() {}).await();
+            Generation a = submit(s, prompts, "A stream", 30, 1, new ChatListener() {});
+            Generation bad = s.submit(d -> {
+                Generation.Plan p = prompts.completion(new CompletionRequest("Bad", SAMPLED, 30, List.of(), 3L), d);
+                return new Generation.Plan(new int[] {1, 2, model.config().vocabSize() + 7}, p.sampler(), p.parser(),
+                        p.endTokens(), p.maxTokens(), p.thinkingBudget(), p.budgetStopTokens());
+            }, new ChatListener() {});
+            Generation b = submit(s, prompts, "B stream", 30, 2, new ChatListener() {});
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    bad::await);
+            assertTrue(e.getMessage().contains("outside the vocabulary"), e.getMessage());
+            assertEquals(aloneA, a.await());
+            assertEquals(aloneB, b.await());
+            assertEquals(aloneA, submit(s, prompts, "A stream", 30, 1, new ChatListener() {}).await(),
+                    "later requests still run");
+            assertEquals(cache.pool().capacity(), cache.pool().freeBlocks());
+        }
+    }
 }
