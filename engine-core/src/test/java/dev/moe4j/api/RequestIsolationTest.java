@@ -48,7 +48,7 @@ class RequestIsolationTest {
     }
 
     /** Bystanders run beside the given request; each must get exactly its solo response. */
-    private static void bystandersUnaffected(Supplier<ChatHandle> troublemaker, Runnable whileRunning) {
+    private static void bystandersUnaffected(Supplier<ChatHandle> troublemaker) {
         List<ChatResponse> alone = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             alone.add(engine.complete(request(i, 20)));
@@ -58,7 +58,6 @@ class RequestIsolationTest {
         for (int i = 0; i < 3; i++) {
             handles.add(engine.completeStream(request(i, 20), new ChatListener() {}));
         }
-        whileRunning.run();
         for (int i = 0; i < 3; i++) {
             assertEquals(alone.get(i), handles.get(i).await(), "bystander " + i);
         }
@@ -100,7 +99,7 @@ class RequestIsolationTest {
         bystandersUnaffected(() -> {
             bad.set(engine.completeStream(request(9, 200), listener));
             return bad.get();
-        }, () -> {});
+        });
         ListenerException e = assertThrows(ListenerException.class, () -> bad.get().await());
         assertSame(boom, e.getCause());
         if (kind.startsWith("onContent")) {
@@ -126,7 +125,7 @@ class RequestIsolationTest {
                 }
             }));
             return bad.get();
-        }, () -> {});
+        });
         ListenerException e = assertThrows(ListenerException.class, () -> bad.get().await());
         assertSame(boom, e.getCause());
         assertEquals(engine.kvBlocks(), engine.freeKvBlocks());
@@ -149,7 +148,7 @@ class RequestIsolationTest {
             }
         });
         // the others run to the end while the slow one's listener is stuck in its first callback
-        bystandersUnaffected(() -> slow, () -> {});
+        bystandersUnaffected(() -> slow);
         assertFalse(slow.isDone(), "the blocked request cannot have delivered its callbacks");
         release.countDown();
         ChatResponse r = slow.await();
@@ -186,16 +185,7 @@ class RequestIsolationTest {
                 Engine.Options.defaults().withContextLength(512).withMaxSequences(1))) {
             CountDownLatch release = new CountDownLatch(1);
             // holds the only running slot: its listener blocks, so it pauses with its work unfinished
-            ChatHandle running = one.completeStream(request(1, 400), new ChatListener() {
-                @Override
-                public void onContent(String delta) {
-                    try {
-                        release.await();
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }
-            });
+            ChatHandle running = one.completeStream(request(1, 400), blockedUntil(release));
             List<String> streamed = new ArrayList<>();
             ChatHandle waiting = one.completeStream(request(2, 10), new ChatListener() {
                 @Override
@@ -223,16 +213,7 @@ class RequestIsolationTest {
         Engine closing = Engine.load(Fixtures.model("qwen3-dense-tiny.f32.gguf"),
                 Engine.Options.defaults().withContextLength(512).withMaxSequences(1));
         CountDownLatch release = new CountDownLatch(1);
-        ChatHandle running = closing.completeStream(request(1, 400), new ChatListener() {
-            @Override
-            public void onContent(String delta) {
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        });
+        ChatHandle running = closing.completeStream(request(1, 400), blockedUntil(release));
         while (closing.runningRequests() == 0) {
             Thread.onSpinWait(); // until the scheduler has taken it in (else it would fail as a waiting one)
         }
@@ -319,6 +300,20 @@ class RequestIsolationTest {
             }
         }
         assertEquals(engine.kvBlocks(), engine.freeKvBlocks());
+    }
+
+    /** A listener whose every text callback waits for {@code release}. */
+    private static ChatListener blockedUntil(CountDownLatch release) {
+        return new ChatListener() {
+            @Override
+            public void onContent(String delta) {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        };
     }
 
     private static void throwIt(Throwable t) {
