@@ -34,6 +34,15 @@ public interface Architecture {
     /** Reads the config from a Hugging Face config.json. */
     ModelConfig config(JsonConfig json);
 
+    /**
+     * The tensors of a Hugging Face checkpoint as {@link #layer} and the shared decoder read them. By default the
+     * checkpoint itself: its names map one to one to GGUF's, in the same layouts and values. An architecture whose
+     * Hugging Face layout differs returns a {@link HuggingFaceView} that converts the tensors concerned.
+     */
+    default TensorSource huggingFaceTensors(SafetensorsTensorSource checkpoint, ModelConfig config) {
+        return checkpoint;
+    }
+
     /** Resolves the weights of one layer. */
     Weights.Layer layer(TensorSource tensors, ModelConfig config, int layer);
 

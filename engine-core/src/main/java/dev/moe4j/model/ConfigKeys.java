@@ -5,6 +5,7 @@ import dev.moe4j.api.BadModelFileException;
 import dev.moe4j.api.UnsupportedModelException;
 import dev.moe4j.format.gguf.GgufMetadata;
 import dev.moe4j.kernels.Rope;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -12,6 +13,8 @@ import java.util.function.Function;
 import java.util.function.IntBinaryOperator;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where each {@link ModelConfig} field lives: the GGUF metadata key (after the {@code <arch>.} prefix) and the
@@ -48,9 +51,12 @@ public enum ConfigKeys {
     SHARED_EXPERT_INTERMEDIATE_SIZE("expert_shared_feed_forward_length", "shared_expert_intermediate_size"),
     // the hybrid (Gated DeltaNet + gated attention) models
     ROPE_DIMS("rope.dimension_count", null),
-    ROPE_SECTIONS("rope.dimension_sections", null),
+    // Hugging Face's three sections (temporal, height, width); GGUF adds a fourth, 0 for text
+    ROPE_SECTIONS("rope.dimension_sections", "rope_parameters.mrope_section", "rope_scaling.mrope_section"),
     PARTIAL_ROTARY_FACTOR(null, "partial_rotary_factor", "rope_parameters.partial_rotary_factor"),
     FULL_ATTENTION_INTERVAL("full_attention_interval", "full_attention_interval"),
+    LAYER_TYPES(null, "layer_types"),
+    ATTN_OUTPUT_GATE(null, "attn_output_gate"),
     LINEAR_CONV_KERNEL("ssm.conv_kernel", "linear_conv_kernel_dim"),
     LINEAR_STATE_SIZE("ssm.state_size", null),
     LINEAR_KEY_HEADS("ssm.group_count", "linear_num_key_heads"),
@@ -63,10 +69,14 @@ public enum ConfigKeys {
     TIE_WORD_EMBEDDINGS(null, "tie_word_embeddings"),
     DECODER_SPARSE_STEP(null, "decoder_sparse_step"),
     MLP_ONLY_LAYERS(null, "mlp_only_layers"),
+    // a multimodal checkpoint's config.json holds the text model's keys in this object
+    TEXT_CONFIG(null, "text_config"),
     // Hugging Face options moe4j does not implement; read only to refuse a config that turns them on
     HIDDEN_ACT(null, "hidden_act"),
     ATTENTION_BIAS(null, "attention_bias"),
     USE_SLIDING_WINDOW(null, "use_sliding_window");
+
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigKeys.class);
 
     private final String gguf;
     private final List<String> huggingFace;
@@ -181,10 +191,78 @@ public enum ConfigKeys {
      * guessed.
      */
     public static ModelConfig fromHuggingFace(JsonNode configJson, String file) {
-        JsonConfig c = new JsonConfig(configJson, file);
-        Architecture arch = huggingFaceArchitecture(c);
+        JsonConfig top = new JsonConfig(configJson, file);
+        // a multimodal checkpoint: its text model's keys sit under text_config, and only the text model is run
+        JsonConfig text = top.section(TEXT_CONFIG);
+        JsonConfig c = text != null ? text : top;
+        Architecture arch = huggingFaceArchitecture(
+                c.get("model_type") != null || c.get("architectures") != null ? c : top);
+        if (text != null) {
+            LOG.info("{}: a multimodal checkpoint (model_type {}, architectures {}): loading its text model as {}, the"
+                    + " vision tower is skipped", file, top.get("model_type"), top.get("architectures"), arch.name());
+        }
         refuseUnsupportedOptions(c);
-        return arch.config(c);
+        ModelConfig config = arch.config(c);
+        if (text != null && !text.has(TIE_WORD_EMBEDDINGS) && top.has(TIE_WORD_EMBEDDINGS)) {
+            config = config.withTiedEmbeddings(top.getBoolean(TIE_WORD_EMBEDDINGS, false));
+        }
+        return config;
+    }
+
+    /**
+     * The Gated DeltaNet layers' sizes from config.json (the hybrid architectures share these keys). Which layers are
+     * full attention follows {@code full_attention_interval} (transformers' default 4, or from {@code layer_types});
+     * a {@code layer_types} list that does not follow that pattern is refused.
+     */
+    public static ModelConfig.LinearAttention linearAttention(JsonConfig c) {
+        int layers = c.getInt(NUM_LAYERS);
+        List<String> types = null;
+        JsonNode typesJson = c.get(LAYER_TYPES);
+        if (typesJson != null) {
+            if (!typesJson.isArray() || typesJson.size() != layers) {
+                throw new BadModelFileException(c.file() + ": '" + LAYER_TYPES.huggingFace() + "' should list the "
+                        + layers + " layers' types, was " + typesJson);
+            }
+            types = new ArrayList<>();
+            for (int i = 0; i < layers; i++) {
+                types.add(c.asString(LAYER_TYPES.huggingFace() + "[" + i + "]", typesJson.get(i)));
+            }
+        }
+        // without the key: transformers' default 4, or what layer_types shows (no full attention: none)
+        int firstFull = types == null ? -1 : types.indexOf("full_attention");
+        int interval = c.getInt(FULL_ATTENTION_INTERVAL,
+                types == null ? 4 : firstFull < 0 ? layers + 1 : firstFull + 1);
+        ModelConfig.LinearAttention linear;
+        try {
+            linear = new ModelConfig.LinearAttention(c.getInt(LINEAR_KEY_HEADS), c.getInt(LINEAR_VALUE_HEADS),
+                    c.getInt(LINEAR_KEY_DIM), c.getInt(LINEAR_VALUE_DIM), c.getInt(LINEAR_CONV_KERNEL), interval);
+        } catch (UnsupportedModelException e) {
+            throw new UnsupportedModelException(c.file() + ": " + e.getMessage());
+        }
+        for (int i = 0; types != null && i < layers; i++) {
+            String expected = linear.isFullAttention(i) ? "full_attention" : "linear_attention";
+            if (!types.get(i).equals(expected)) {
+                throw new UnsupportedModelException(c.file() + ": '" + LAYER_TYPES.huggingFace() + "[" + i + "]' is '"
+                        + types.get(i) + "' where full attention every " + interval + " layers makes it '" + expected
+                        + "'; only that pattern of linear_attention and full_attention layers is supported");
+            }
+        }
+        return linear;
+    }
+
+    /**
+     * The rotated dims at the start of each head: {@code int(head_dim × partial_rotary_factor)}, as transformers
+     * computes them ({@code defaultFactor} when config.json has no factor: the architecture's class default).
+     */
+    public static int partialRotaryDims(JsonConfig c, int headDim, double defaultFactor) {
+        double factor = c.getDouble(PARTIAL_ROTARY_FACTOR, defaultFactor);
+        int dims = (int) (headDim * factor);
+        if (!(factor > 0 && factor <= 1) || dims < 2 || dims % 2 != 0) {
+            throw new UnsupportedModelException(c.file() + ": '" + PARTIAL_ROTARY_FACTOR.huggingFace() + "' "
+                    + factor + " rotates " + dims + " of head_dim " + headDim + " dims; an even number from 2 to"
+                    + " head_dim is supported");
+        }
+        return dims;
     }
 
     /**

@@ -43,8 +43,9 @@ final class HuggingFaceLoader {
 
         SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(dir);
         try {
-            checkVocabSize(checkpoint, config, configFile);
-            Weights.Model weights = Model.load(new SafetensorsTensorSource(checkpoint), config, arch);
+            SafetensorsTensorSource tensors = new SafetensorsTensorSource(checkpoint);
+            checkVocabSize(checkpoint, tensors.name(TensorName.TOKEN_EMBEDDING), config, configFile);
+            Weights.Model weights = Model.load(arch.huggingFaceTensors(tensors, config), config, arch);
             return new Model(config, arch, weights, kernels, checkpoint, new HuggingFaceFiles(dir, generation));
         } catch (RuntimeException | Error e) {
             checkpoint.close();
@@ -53,8 +54,8 @@ final class HuggingFaceLoader {
     }
 
     /** config.json's vocab_size must be the embedding's row count (the shape check would say less clearly). */
-    private static void checkVocabSize(SafetensorsCheckpoint checkpoint, ModelConfig config, Path configFile) {
-        String name = TensorName.TOKEN_EMBEDDING.huggingFace();
+    private static void checkVocabSize(SafetensorsCheckpoint checkpoint, String name, ModelConfig config,
+                                       Path configFile) {
         SafetensorsTensor embedding = checkpoint.tensor(name);
         if (embedding == null) {
             throw new BadModelFileException(checkpoint.dir() + ": missing tensor '" + name + "'");

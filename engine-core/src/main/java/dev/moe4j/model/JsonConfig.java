@@ -67,6 +67,38 @@ public final class JsonConfig {
         return get(key) != null;
     }
 
+    /**
+     * The object at {@code key} as a config of its own (messages name it "file (key)"), or null when absent (a
+     * multimodal checkpoint's {@code text_config}, say).
+     */
+    public JsonConfig section(ConfigKeys key) {
+        JsonNode v = get(key);
+        if (v == null) {
+            return null;
+        }
+        if (!v.isObject()) {
+            throw new BadModelFileException(file + ": '" + key.huggingFace() + "' should be an object, was " + v);
+        }
+        return new JsonConfig(v, file + " (" + key.huggingFace() + ")");
+    }
+
+    /** A list of integers, or null when absent. */
+    public int[] getInts(ConfigKeys key) {
+        JsonNode v = get(key);
+        if (v == null) {
+            return null;
+        }
+        if (!v.isArray()) {
+            throw new BadModelFileException(file + ": '" + key.huggingFace() + "' should be a list of integers, was "
+                    + v);
+        }
+        int[] out = new int[v.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = asInt(key.huggingFace() + "[" + i + "]", v.get(i));
+        }
+        return out;
+    }
+
     public int getInt(ConfigKeys key) {
         return asInt(key.huggingFace(), require(key));
     }

@@ -209,12 +209,13 @@ class HuggingFaceLoadingTest {
             c.putArray("architectures").add("LlamaForCausalLM");
         });
         assertLoadFails(UnsupportedModelException.class, dir, "model_type 'llama'", "LlamaForCausalLM",
-                "is not supported (supported: qwen3, qwen3_moe)");
+                "is not supported (supported: qwen3, qwen3_5, qwen3_5_moe, qwen3_5_moe_text, qwen3_5_text, qwen3_moe,"
+                        + " qwen3_next)");
         editConfig(dir, c -> {
             c.remove("model_type");
-            c.putArray("architectures").add("Qwen3NextForCausalLM");
+            c.putArray("architectures").add("MixtralForCausalLM");
         });
-        assertLoadFails(UnsupportedModelException.class, dir, "architecture 'Qwen3NextForCausalLM' is not supported");
+        assertLoadFails(UnsupportedModelException.class, dir, "architecture 'MixtralForCausalLM' is not supported");
         editConfig(dir, c -> c.remove("architectures"));
         assertLoadFails(BadModelFileException.class, dir, "names no 'model_type' or 'architectures'");
     }

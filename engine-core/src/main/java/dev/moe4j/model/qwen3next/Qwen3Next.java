@@ -4,9 +4,12 @@ import dev.moe4j.api.UnsupportedModelException;
 import dev.moe4j.format.gguf.GgufMetadata;
 import dev.moe4j.model.Architecture;
 import dev.moe4j.model.Blocks;
+import dev.moe4j.kernels.Matrix;
 import dev.moe4j.model.ConfigKeys;
+import dev.moe4j.model.HuggingFaceView;
 import dev.moe4j.model.JsonConfig;
 import dev.moe4j.model.ModelConfig;
+import dev.moe4j.model.SafetensorsTensorSource;
 import dev.moe4j.model.TensorName;
 import dev.moe4j.model.TensorSource;
 import dev.moe4j.model.Weights;
@@ -15,9 +18,14 @@ import java.util.Set;
 
 /**
  * Qwen3-Next: three of every four layers Gated DeltaNet linear attention, the fourth gated softmax attention with
- * partial rotary; a MoE with a sigmoid-gated shared expert in every layer (top-k always renormalised). In GGUF the
- * beta and decay inputs share one projection (ssm_ba), grouped per key head: its nv/nk rows of b, then of a; value
- * heads j·nk/nv … read key head j / (nv/nk).
+ * partial rotary; a MoE with a sigmoid-gated shared expert in every layer (top-k renormalised: always in GGUF, by
+ * default in config.json). The beta and decay inputs share one projection (ssm_ba, HF in_proj_ba), grouped per key
+ * head: its nv/nk rows of b, then of a; value head j reads key head j / (nv/nk).
+ *
+ * <p>Hugging Face checkpoints differ from GGUF in: RMSNorm weights stored zero-centred (the norm multiplies by
+ * 1 + w; all but linear_attn.norm), A_log in place of ssm_a = −exp(A_log), conv1d [channels, 1, kernel], and one
+ * in_proj_qkvz holding per key head g the rows [q_g | k_g | v of its value heads | z of them], regrouped here into
+ * GGUF's qkv (all q, all k, all v) and z matrices.
  */
 public final class Qwen3Next implements Architecture {
 
@@ -28,12 +36,12 @@ public final class Qwen3Next implements Architecture {
 
     @Override
     public Set<String> huggingFaceModelTypes() {
-        return Set.of(); // Hugging Face directories of this architecture do not load yet
+        return Set.of("qwen3_next");
     }
 
     @Override
     public Set<String> huggingFaceClasses() {
-        return Set.of();
+        return Set.of("Qwen3NextForCausalLM");
     }
 
     @Override
@@ -51,7 +59,33 @@ public final class Qwen3Next implements Architecture {
 
     @Override
     public ModelConfig config(JsonConfig json) {
-        throw new UnsupportedModelException(json.file() + ": Qwen3-Next loads from GGUF files only so far");
+        // Qwen3NextConfig's defaults: head_dim 256, partial_rotary_factor 0.25, norm_topk_prob true
+        ModelConfig base = ConfigKeys.huggingFace(json, name(), (hidden, heads) -> 256, c -> new ModelConfig.MoeConfig(
+                c.getInt(ConfigKeys.NUM_EXPERTS),
+                c.getInt(ConfigKeys.NUM_EXPERTS_PER_TOK),
+                c.getInt(ConfigKeys.EXPERT_INTERMEDIATE_SIZE),
+                c.getBoolean(ConfigKeys.NORM_TOPK_PROB, true),
+                c.getInt(ConfigKeys.DECODER_SPARSE_STEP, 1),
+                ConfigKeys.mlpOnlyLayers(c),
+                c.getInt(ConfigKeys.SHARED_EXPERT_INTERMEDIATE_SIZE)));
+        for (int layer = 0; layer < base.numLayers(); layer++) {
+            if (!base.moe().isMoeLayer(layer)) {
+                throw new UnsupportedModelException(json.file() + ": '" + ConfigKeys.DECODER_SPARSE_STEP.huggingFace()
+                        + "' / '" + ConfigKeys.MLP_ONLY_LAYERS.huggingFace() + "' make layer " + layer + " dense;"
+                        + " Qwen3-Next with dense layers is not supported");
+            }
+        }
+        // the dense width is unused: 0, as from GGUF
+        base = new ModelConfig(base.architecture(), base.vocabSize(), base.hiddenSize(), base.numLayers(),
+                base.numHeads(), base.numKvHeads(), base.headDim(), 0, base.rmsNormEps(), base.ropeTheta(),
+                base.yarn(), base.contextLength(), base.moe(), base.tiedEmbeddings());
+        return base.withHybrid(ConfigKeys.partialRotaryDims(json, base.headDim(), 0.25),
+                ConfigKeys.linearAttention(json));
+    }
+
+    @Override
+    public TensorSource huggingFaceTensors(SafetensorsTensorSource checkpoint, ModelConfig config) {
+        return new HuggingFace(checkpoint, config.linear());
     }
 
     @Override
@@ -79,5 +113,78 @@ public final class Qwen3Next implements Architecture {
         }
         return Blocks.deltaNet(tensors, config, layer,
                 List.of(tensors.matrix(TensorName.LINEAR_BA, layer, 2 * nv, config.hiddenSize())), beta, alpha, keyHead);
+    }
+
+    /** The Hugging Face layout (see the class comment) converted to GGUF's. */
+    private static final class HuggingFace extends HuggingFaceView {
+        private final ModelConfig.LinearAttention dims;
+
+        HuggingFace(SafetensorsTensorSource checkpoint, ModelConfig.LinearAttention dims) {
+            super(checkpoint);
+            this.dims = dims;
+        }
+
+        @Override
+        public float[] vector(TensorName name, int layer, int n) {
+            float[] v = super.vector(name, layer, n);
+            return switch (name) {
+                case OUTPUT_NORM, ATTN_NORM, POST_ATTENTION_NORM, ATTN_Q_NORM, ATTN_K_NORM -> plusOne(v);
+                case LINEAR_A -> {
+                    for (int i = 0; i < n; i++) {
+                        v[i] = (float) -StrictMath.exp(v[i]);
+                    }
+                    yield v;
+                }
+                default -> v;
+            };
+        }
+
+        @Override
+        public float[] floats(TensorName name, int layer, int rows, int cols) {
+            return name == TensorName.LINEAR_CONV
+                    ? checkpoint.floats(checkpoint.name(name, layer), rows, 1, cols)
+                    : super.floats(name, layer, rows, cols);
+        }
+
+        @Override
+        public Matrix matrix(TensorName name, int layer, int rows, int cols) {
+            return switch (name) {
+                case LINEAR_QKV -> fromQkvz(layer, false, rows, cols);
+                case LINEAR_Z -> fromQkvz(layer, true, rows, cols);
+                default -> super.matrix(name, layer, rows, cols);
+            };
+        }
+
+        /** The qkv rows (all q heads, all k heads, all v heads) or the z rows of in_proj_qkvz, copied. */
+        private Matrix fromQkvz(int layer, boolean z, int rows, int cols) {
+            int dk = dims.keyDim();
+            int values = dims.valueHeads() / dims.keyHeads() * dims.valueDim(); // v (or z) rows per key head
+            int group = 2 * dk + 2 * values;
+            int nk = dims.keyHeads();
+            String name = checkpoint.resolve("model.layers.%d.linear_attn.in_proj_qkvz.weight".formatted(layer));
+            Matrix qkvz = checkpoint.matrix(name, nk * group, cols, nk * group, cols);
+            int[] picked = new int[rows];
+            int i = 0;
+            if (z) {
+                for (int g = 0; g < nk; g++) {
+                    for (int r = 0; r < values; r++) {
+                        picked[i++] = g * group + 2 * dk + values + r;
+                    }
+                }
+            } else {
+                for (int part = 0; part < 3; part++) { // q, k, v
+                    for (int g = 0; g < nk; g++) {
+                        int from = g * group + part * dk;
+                        for (int r = 0; r < (part < 2 ? dk : values); r++) {
+                            picked[i++] = from + r;
+                        }
+                    }
+                }
+            }
+            if (i != rows) {
+                throw new IllegalStateException(name + ": gathered " + i + " rows, expected " + rows);
+            }
+            return gatherRows(qkvz, name + (z ? "[z]" : "[qkv]"), picked);
+        }
     }
 }
