@@ -188,7 +188,9 @@ public enum ConfigKeys {
      * The sizes ({@code vocab_size}, {@code hidden_size}, {@code num_hidden_layers}, {@code num_attention_heads},
      * {@code intermediate_size} where a layer is dense, expert counts and width) are required: their class defaults
      * describe one reference checkpoint (Qwen3-8B, Qwen3-30B-A3B), so a config.json without them is reported, not
-     * guessed.
+     * guessed. A multimodal checkpoint's config.json holds the text model's keys in {@code text_config}: they are
+     * read from there (its {@code model_type}, else the top level's, names the architecture; {@code
+     * tie_word_embeddings} may sit at the top level), and only the text model is loaded.
      */
     public static ModelConfig fromHuggingFace(JsonNode configJson, String file) {
         JsonConfig top = new JsonConfig(configJson, file);

@@ -33,21 +33,28 @@ public record GenerationConfig(List<Integer> eosTokenIds, int bosTokenId, int pa
 
     /**
      * Reads {@code generation_config.json} ({@code generation} is null when the file is absent); token ids it lacks
-     * come from {@code config.json}, as in transformers' {@code GenerationConfig.from_model_config}.
+     * come from {@code config.json}, as in transformers' {@code GenerationConfig.from_model_config} (from its top
+     * level, else from a multimodal checkpoint's {@code text_config}).
      */
     static GenerationConfig fromHuggingFace(JsonNode generation, String generationFile, JsonNode config,
                                             String configFile) {
         JsonConfig model = new JsonConfig(config, configFile);
         JsonConfig gen = new JsonConfig(generation != null ? generation : JsonNodeFactory.instance.objectNode(),
                 generationFile);
+        JsonConfig text = model.section(ConfigKeys.TEXT_CONFIG);
         int[] eos = gen.intOrInts("eos_token_id");
         if (eos.length == 0) {
             eos = model.intOrInts("eos_token_id");
         }
+        if (eos.length == 0 && text != null) {
+            eos = text.intOrInts("eos_token_id");
+        }
         return new GenerationConfig(
                 Arrays.stream(eos).distinct().boxed().toList(),
-                gen.getInt("bos_token_id", model.getInt("bos_token_id", -1)),
-                gen.getInt("pad_token_id", model.getInt("pad_token_id", -1)),
+                gen.getInt("bos_token_id", model.getInt("bos_token_id",
+                        text == null ? -1 : text.getInt("bos_token_id", -1))),
+                gen.getInt("pad_token_id", model.getInt("pad_token_id",
+                        text == null ? -1 : text.getInt("pad_token_id", -1))),
                 gen.getBoolean("do_sample", DEFAULTS.doSample),
                 gen.getDouble("temperature", DEFAULTS.temperature),
                 gen.getInt("top_k", DEFAULTS.topK),

@@ -163,6 +163,12 @@ public record ModelConfig(
                 intermediateSize, rmsNormEps, ropeTheta, yarn, contextLength, moe, tiedEmbeddings, ropeDims, linear);
     }
 
+    /** This config with dense layers {@code intermediateSize} wide (0: none). */
+    public ModelConfig withIntermediateSize(int intermediateSize) {
+        return new ModelConfig(architecture, vocabSize, hiddenSize, numLayers, numHeads, numKvHeads, headDim,
+                intermediateSize, rmsNormEps, ropeTheta, yarn, contextLength, moe, tiedEmbeddings, ropeDims, linear);
+    }
+
     public ModelConfig withTiedEmbeddings(boolean tied) {
         return new ModelConfig(architecture, vocabSize, hiddenSize, numLayers, numHeads, numKvHeads, headDim,
                 intermediateSize, rmsNormEps, ropeTheta, yarn, contextLength, moe, tied, ropeDims, linear);

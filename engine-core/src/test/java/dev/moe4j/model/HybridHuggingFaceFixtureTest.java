@@ -328,7 +328,6 @@ class HybridHuggingFaceFixtureTest {
             ObjectNode text = c.deepCopy();
             text.remove("architectures");
             text.remove("tie_word_embeddings");
-            text.remove("eos_token_id");
             c.removeAll();
             c.putArray("architectures").add("Qwen3_5ForConditionalGeneration");
             c.put("model_type", "qwen3_5");
@@ -358,7 +357,7 @@ class HybridHuggingFaceFixtureTest {
     }
 
     @Test
-    void multimodalMissingTextKeyIsNamed() throws Exception {
+    void multimodalMoeTokensFromTextConfigAndMissingKeyIsNamed() throws Exception {
         Path dir = rewrite("qwen35-moe-tiny", "multimodal-moe", list -> list.replaceAll(t -> t.name().startsWith(
                 "model.") ? renamed(t, "model.language_model." + t.name().substring("model.".length())) : t));
         editConfig(dir, c -> {
@@ -368,9 +367,13 @@ class HybridHuggingFaceFixtureTest {
             c.put("model_type", "qwen3_5_moe");
             c.set("text_config", text);
         });
+        // without generation_config.json the end and padding tokens come from text_config
+        Files.delete(dir.resolve("generation_config.json"));
         Fixtures.Ref ref = Fixtures.ref("qwen35-moe-tiny.f32");
         try (Model m = Model.load(dir)) {
             assertEquals("qwen35moe", m.config().architecture());
+            assertEquals(List.of(958), m.generationConfig().eosTokenIds());
+            assertEquals(956, m.generationConfig().padTokenId());
             assertArrayEquals(ref.expectedGreedy(), greedy(m, ref.promptTokens(), ref.expectedGreedy().length));
         }
         editConfig(dir, c -> ((ObjectNode) c.get("text_config")).remove("num_experts"));

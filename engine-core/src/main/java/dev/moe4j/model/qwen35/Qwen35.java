@@ -206,13 +206,14 @@ public final class Qwen35 implements Architecture {
             };
             int stride = all.rows() / experts;
             int offset = name == TensorName.FFN_UP_EXPERTS ? rows : 0;
+            String part = switch (name) {
+                case FFN_GATE_EXPERTS -> ".gate";
+                case FFN_UP_EXPERTS -> ".up";
+                default -> "";
+            };
             List<Matrix> out = new ArrayList<>(experts);
             for (int e = 0; e < experts; e++) {
-                out.add(all.rowSlice(all.name() + "[" + e + "]" + switch (name) {
-                    case FFN_GATE_EXPERTS -> ".gate";
-                    case FFN_UP_EXPERTS -> ".up";
-                    default -> "";
-                }, e * stride + offset, rows));
+                out.add(all.rowSlice(all.name() + "[" + e + "]" + part, e * stride + offset, rows));
             }
             return out;
         }

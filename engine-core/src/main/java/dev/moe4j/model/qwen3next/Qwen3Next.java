@@ -75,11 +75,8 @@ public final class Qwen3Next implements Architecture {
                         + " Qwen3-Next with dense layers is not supported");
             }
         }
-        // the dense width is unused: 0, as from GGUF
-        base = new ModelConfig(base.architecture(), base.vocabSize(), base.hiddenSize(), base.numLayers(),
-                base.numHeads(), base.numKvHeads(), base.headDim(), 0, base.rmsNormEps(), base.ropeTheta(),
-                base.yarn(), base.contextLength(), base.moe(), base.tiedEmbeddings());
-        return base.withHybrid(ConfigKeys.partialRotaryDims(json, base.headDim(), 0.25),
+        // intermediate_size is unused (no dense layers): 0, as from GGUF
+        return base.withIntermediateSize(0).withHybrid(ConfigKeys.partialRotaryDims(json, base.headDim(), 0.25),
                 ConfigKeys.linearAttention(json));
     }
 
