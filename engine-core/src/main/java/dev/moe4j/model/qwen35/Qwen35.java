@@ -2,9 +2,9 @@ package dev.moe4j.model.qwen35;
 
 import dev.moe4j.api.UnsupportedModelException;
 import dev.moe4j.format.gguf.GgufMetadata;
+import dev.moe4j.kernels.Matrix;
 import dev.moe4j.model.Architecture;
 import dev.moe4j.model.Blocks;
-import dev.moe4j.kernels.Matrix;
 import dev.moe4j.model.ConfigKeys;
 import dev.moe4j.model.HuggingFaceView;
 import dev.moe4j.model.JsonConfig;
@@ -173,6 +173,7 @@ public final class Qwen35 implements Architecture {
             return switch (name) {
                 case OUTPUT_NORM, ATTN_NORM, POST_ATTENTION_NORM, ATTN_Q_NORM, ATTN_K_NORM -> plusOne(v);
                 case LINEAR_A -> {
+                    // in double, rounded once (the converter's float32 exp may differ in the last bit)
                     for (int i = 0; i < n; i++) {
                         v[i] = (float) -StrictMath.exp(v[i]);
                     }

@@ -2,9 +2,9 @@ package dev.moe4j.model.qwen3next;
 
 import dev.moe4j.api.UnsupportedModelException;
 import dev.moe4j.format.gguf.GgufMetadata;
+import dev.moe4j.kernels.Matrix;
 import dev.moe4j.model.Architecture;
 import dev.moe4j.model.Blocks;
-import dev.moe4j.kernels.Matrix;
 import dev.moe4j.model.ConfigKeys;
 import dev.moe4j.model.HuggingFaceView;
 import dev.moe4j.model.JsonConfig;
@@ -127,6 +127,7 @@ public final class Qwen3Next implements Architecture {
             return switch (name) {
                 case OUTPUT_NORM, ATTN_NORM, POST_ATTENTION_NORM, ATTN_Q_NORM, ATTN_K_NORM -> plusOne(v);
                 case LINEAR_A -> {
+                    // in double, rounded once (the converter's float32 exp may differ in the last bit)
                     for (int i = 0; i < n; i++) {
                         v[i] = (float) -StrictMath.exp(v[i]);
                     }
@@ -160,7 +161,10 @@ public final class Qwen3Next implements Architecture {
             int nk = dims.keyHeads();
             String name = checkpoint.resolve("model.layers.%d.linear_attn.in_proj_qkvz.weight".formatted(layer));
             Matrix qkvz = checkpoint.matrix(name, nk * group, cols, nk * group, cols);
-            int[] picked = new int[rows];
+            int[] picked = new int[z ? nk * values : nk * (2 * dk + values)];
+            if (picked.length != rows) {
+                throw new IllegalStateException(name + ": " + picked.length + " rows to gather, expected " + rows);
+            }
             int i = 0;
             if (z) {
                 for (int g = 0; g < nk; g++) {
@@ -177,9 +181,6 @@ public final class Qwen3Next implements Architecture {
                         }
                     }
                 }
-            }
-            if (i != rows) {
-                throw new IllegalStateException(name + ": gathered " + i + " rows, expected " + rows);
             }
             return gatherRows(qkvz, name + (z ? "[z]" : "[qkv]"), picked);
         }
