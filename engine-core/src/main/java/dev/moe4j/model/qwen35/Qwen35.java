@@ -27,7 +27,8 @@ import java.util.Set;
  * <p>Hugging Face checkpoints differ from GGUF in: RMSNorm weights stored zero-centred (the norm multiplies by
  * 1 + w; all but linear_attn.norm), A_log in place of ssm_a = −exp(A_log), conv1d [channels, 1, kernel], value
  * heads in grouped order (value head j reads key head j div (nv/nk); the converter permutes every value-head-indexed
- * tensor into GGUF's tiled order, so nothing is permuted here, only the key head each value head reads differs), and
+ * tensor into GGUF's tiled order; nothing is copied or permuted here, only the key head each value head reads differs,
+ * so ssm_out sums its inputs in another order than from GGUF and the two agree to rounding, not bit for bit), and
  * the MoE's experts fused into mlp.experts.gate_up_proj [E, 2F, H] (gate rows, then up rows) and
  * mlp.experts.down_proj [E, H, F], sliced here into per-expert views. Multimodal checkpoints keep these keys in
  * config.json's text_config and the weights under model.language_model.; their vision tower is not loaded.
