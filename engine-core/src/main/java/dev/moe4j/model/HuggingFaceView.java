@@ -1,7 +1,7 @@
 package dev.moe4j.model;
 
 import dev.moe4j.kernels.Matrix;
-import java.lang.foreign.Arena;
+import dev.moe4j.kernels.WeightMemory;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
@@ -66,7 +66,8 @@ public abstract class HuggingFaceView implements TensorSource {
             throw new IllegalArgumentException(m.name() + " is interleaved; gather rows from the row-major layout");
         }
         long rowBytes = m.rowBytes();
-        MemorySegment copy = Arena.ofAuto().allocate(Math.multiplyExact(rowBytes, (long) rows.length), 64);
+        // weight memory, not the arena: a full-size model's copies must not count against the direct-memory limit
+        MemorySegment copy = WeightMemory.allocate(Math.multiplyExact(rowBytes, (long) rows.length));
         for (int i = 0; i < rows.length; i++) {
             MemorySegment.copy(m.data(), m.rowOffset(rows[i]), copy, i * rowBytes, rowBytes);
         }

@@ -18,7 +18,7 @@ import java.lang.invoke.MethodHandle;
  * involved: {@code mmap}, {@code madvise} and {@code munmap} are called from the C library through the FFM API.
  * {@code -Dmoe4j.hugePages=false} turns the mapping off.
  */
-final class WeightMemory {
+public final class WeightMemory {
 
     private static final long HUGE_PAGE = 2L << 20;
     private static final long SMALL_PAGE = 4096;
@@ -27,8 +27,8 @@ final class WeightMemory {
 
     private WeightMemory() {}
 
-    /** {@code bytes} of zeroed native memory, 64-byte aligned at least. */
-    static MemorySegment allocate(long bytes) {
+    /** {@code bytes} of zeroed native memory, 64-byte aligned at least, for a weight copy made at load. */
+    public static MemorySegment allocate(long bytes) {
         return allocate(bytes, LIBC != null);
     }
 
