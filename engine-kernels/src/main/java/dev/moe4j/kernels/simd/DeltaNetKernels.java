@@ -114,7 +114,7 @@ final class DeltaNetKernels {
                     qk.mul(decays).intoArray(m, row + s);
                 }
             }
-            stateProducts(fs, sk, sq, state, stateOff, q, qOff, qStride, k, kOff, kStride, t0, n, dk, dv);
+            stateProducts(lanes, sk, sq, state, stateOff, q, qOff, qStride, k, kOff, kStride, t0, n, dk, dv);
             for (int r = 0; r < n; r++) {
                 int vr = vOff + (t0 + r) * vStride;
                 int or = outOff + (t0 + r) * outStride;
@@ -148,13 +148,15 @@ final class DeltaNetKernels {
                     out[or + j] = o * scale;
                 }
             }
-            carryState(fs, state, stateOff, d, (n - 1) * CHUNK, cumulative[n - 1], keysT, u, w, n, dk, dv);
+            carryState(lanes, state, stateOff, d, (n - 1) * CHUNK, cumulative[n - 1], keysT, u, w, n, dk, dv);
         }
     }
 
     /** sk[r][j] = Σ_i k_r[i]·S[i][j] and sq likewise, four tokens at a time so that each state row is loaded once. */
-    private static void stateProducts(VectorSpecies<Float> fs, float[] sk, float[] sq, float[] state, int stateOff,
+    private static void stateProducts(Lanes lanes, float[] sk, float[] sq, float[] state, int stateOff,
             float[] q, int qOff, int qStride, float[] k, int kOff, int kStride, int t0, int n, int dk, int dv) {
+        // the species from the width class, so that C2 folds it to a constant in this method too
+        VectorSpecies<Float> fs = lanes.floats();
         int step = fs.length();
         int j = 0;
         for (int bound = fs.loopBound(dv); j < bound; j += step) {
@@ -226,8 +228,10 @@ final class DeltaNetKernels {
      * D[last][s]·k_s[i] (the last row of D at d[lastRow]), four state rows at a time so that each row of u is
      * loaded once for four.
      */
-    private static void carryState(VectorSpecies<Float> fs, float[] state, int stateOff, float[] d, int lastRow,
+    private static void carryState(Lanes lanes, float[] state, int stateOff, float[] d, int lastRow,
             float pLast, float[] keysT, float[] u, float[] w, int n, int dk, int dv) {
+        // the species from the width class, so that C2 folds it to a constant in this method too
+        VectorSpecies<Float> fs = lanes.floats();
         int step = fs.length();
         int vectorEnd = fs.loopBound(dv);
         int i = 0;
