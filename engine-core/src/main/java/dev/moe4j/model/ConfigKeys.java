@@ -154,6 +154,19 @@ public enum ConfigKeys {
                 tiedEmbeddings);
     }
 
+    /**
+     * The experts of the hybrid architectures from GGUF metadata: top-k always renormalised (their files carry no
+     * {@code expert_weights_norm}), every layer MoE, one shared expert.
+     */
+    public static ModelConfig.MoeConfig sharedExpertMoe(GgufMetadata md, String arch) {
+        return new ModelConfig.MoeConfig(
+                md.getInt(NUM_EXPERTS.gguf(arch), 1),
+                md.getInt(NUM_EXPERTS_PER_TOK.gguf(arch), 1),
+                md.getInt(EXPERT_INTERMEDIATE_SIZE.gguf(arch), 1),
+                true, 1, Set.of(),
+                md.getInt(SHARED_EXPERT_INTERMEDIATE_SIZE.gguf(arch), 1));
+    }
+
     /** The Gated DeltaNet layers' sizes from GGUF metadata (the hybrid architectures share these keys). */
     public static ModelConfig.LinearAttention linearAttention(GgufMetadata md, String arch) {
         int dim = md.getInt(LINEAR_STATE_SIZE.gguf(arch), 1);

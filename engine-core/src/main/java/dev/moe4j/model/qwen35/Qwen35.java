@@ -61,13 +61,7 @@ public final class Qwen35 implements Architecture {
         String a = name();
         ModelConfig base;
         if (moe) {
-            ModelConfig.MoeConfig experts = new ModelConfig.MoeConfig(
-                    md.getInt(ConfigKeys.NUM_EXPERTS.gguf(a), 1),
-                    md.getInt(ConfigKeys.NUM_EXPERTS_PER_TOK.gguf(a), 1),
-                    md.getInt(ConfigKeys.EXPERT_INTERMEDIATE_SIZE.gguf(a), 1),
-                    true, 1, Set.of(),
-                    md.getInt(ConfigKeys.SHARED_EXPERT_INTERMEDIATE_SIZE.gguf(a), 1));
-            base = ConfigKeys.gguf(md, a, vocabSize, tied, 0, experts);
+            base = ConfigKeys.gguf(md, a, vocabSize, tied, 0, ConfigKeys.sharedExpertMoe(md, a));
         } else {
             base = ConfigKeys.gguf(md, a, vocabSize, tied, md.getInt(ConfigKeys.INTERMEDIATE_SIZE.gguf(a), 1), null);
         }

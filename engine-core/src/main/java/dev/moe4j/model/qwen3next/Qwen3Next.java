@@ -47,12 +47,7 @@ public final class Qwen3Next implements Architecture {
     @Override
     public ModelConfig config(GgufMetadata md, int vocabSize, boolean tied) {
         String a = name();
-        ModelConfig.MoeConfig moe = new ModelConfig.MoeConfig(
-                md.getInt(ConfigKeys.NUM_EXPERTS.gguf(a), 1),
-                md.getInt(ConfigKeys.NUM_EXPERTS_PER_TOK.gguf(a), 1),
-                md.getInt(ConfigKeys.EXPERT_INTERMEDIATE_SIZE.gguf(a), 1),
-                true, 1, Set.of(),
-                md.getInt(ConfigKeys.SHARED_EXPERT_INTERMEDIATE_SIZE.gguf(a), 1));
+        ModelConfig.MoeConfig moe = ConfigKeys.sharedExpertMoe(md, a);
         return ConfigKeys.gguf(md, a, vocabSize, tied, 0, moe).withHybrid(md.getInt(ConfigKeys.ROPE_DIMS.gguf(a), 2),
                 ConfigKeys.linearAttention(md, a));
     }
