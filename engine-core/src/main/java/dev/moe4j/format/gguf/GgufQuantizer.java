@@ -4,43 +4,51 @@ import dev.moe4j.api.UnsupportedModelException;
 import dev.moe4j.kernels.DType;
 import dev.moe4j.kernels.Matrix;
 import dev.moe4j.kernels.ScalarKernels;
+import dev.moe4j.kernels.quant.BlockFormat;
 import dev.moe4j.kernels.quant.BlockQuantizer;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Quantises the weight matrices of a GGUF file (F32, F16 or BF16) to Q8_0 or Q4_0, like {@code llama-quantize
- * --pure}: every matrix whose rows are whole blocks, including the embedding and output head, in the one type;
- * 1-D tensors (norms) and MoE router weights ({@code ffn_gate_inp}) stay as they are. The bytes equal GGML's
- * reference quantiser.
+ * Quantises the weight matrices of a GGUF file (F32, F16 or BF16) like {@code llama-quantize} without an
+ * importance matrix: a pure type ({@code --pure}) or a Q4_K_M / Q5_K_M mix, per {@link QuantRecipe}. Tensors come
+ * out in llama.cpp's order and every quantized byte equals GGML's reference quantiser.
  */
 public final class GgufQuantizer {
     private GgufQuantizer() {}
 
-    /** GGUF {@code general.file_type} values (llama.cpp's LLAMA_FTYPE_MOSTLY_*). */
-    private static int fileType(DType type) {
-        return switch (type) {
-            case Q8_0 -> 7;
-            case Q4_0 -> 2;
-            default -> throw new IllegalArgumentException("cannot quantize to " + type + " (q8_0 and q4_0 are supported)");
-        };
+    /** Quantises {@code in} into {@code out} with every matrix in {@code type}. */
+    public static void quantize(Path in, Path out, DType type, Consumer<String> progress) throws IOException {
+        quantize(in, out, QuantType.pure(type), progress);
     }
 
     /** Quantises {@code in} into {@code out}; {@code progress} gets one line per tensor. */
-    public static void quantize(Path in, Path out, DType type, Consumer<String> progress) throws IOException {
-        BlockQuantizer quantizer = BlockQuantizer.of(type);
-        int fileType = fileType(type);
+    public static void quantize(Path in, Path out, QuantType target, Consumer<String> progress) throws IOException {
         try (GgufFile src = GgufFile.open(in); Arena arena = Arena.ofConfined()) {
-            GgufWriter w = new GgufWriter().putAll(src.metadata());
-            w.putU32("general.quantization_version", 2);
-            w.putU32("general.file_type", fileType);
+            GgufMetadata md = src.metadata();
+            String arch = md.getString("general.architecture", "");
+            int blocks = md.contains(arch + ".block_count") ? (int) md.getLong(arch + ".block_count") : 0;
+            int experts = md.contains(arch + ".expert_count") ? (int) md.getLong(arch + ".expert_count") : 0;
+            // of the Qwen architectures only qwen2 has llama.cpp's 70B type (80 layers)
+            boolean seventyB = arch.equals("qwen2") && blocks == 80;
+            List<GgufTensor> tensors = QuantRecipe.ordered(src.tensors().values());
+            Map<String, DType> plan = QuantRecipe.plan(tensors, target, blocks, experts, seventyB);
+
+            GgufWriter w = new GgufWriter().putAll(md);
+            // llama.cpp re-adds these two, so they end the key list
+            w.remove("general.quantization_version").putU32("general.quantization_version", 2);
+            w.remove("general.file_type").putU32("general.file_type", target.fileType);
+            w.remove("split.no").remove("split.count").remove("split.tensors.count");
             int index = 0;
-            for (GgufTensor t : src.tensors().values()) {
+            for (GgufTensor t : tensors) {
                 index++;
-                if (!shouldQuantize(t, type)) {
+                DType type = plan.get(t.name());
+                if (type == null || type == t.type().dtype()) {
                     w.addTensor(t.name(), t.type(), t.dims(), t.data());
                     continue;
                 }
@@ -48,26 +56,34 @@ public final class GgufQuantizer {
                     throw new UnsupportedModelException(in + ": tensor '" + t.name() + "' is " + t.type()
                             + "; quantize from F32, F16 or BF16");
                 }
-                int cols = Math.toIntExact(t.dim(0));
-                int rows = Math.toIntExact(t.elementCount() / cols);
-                Matrix m = new Matrix(t.name(), t.data(), t.type().dtype(), rows, cols);
-                long rowBytes = type.bytesFor(cols);
-                MemorySegment q = arena.allocate(rowBytes * rows);
-                float[] row = new float[cols];
-                for (int r = 0; r < rows; r++) {
-                    ScalarKernels.INSTANCE.dequantizeRow(m, r, row, 0);
-                    for (int b = 0; b < cols / type.blockSize(); b++) {
-                        quantizer.quantize(row, b * type.blockSize(), q, r * rowBytes + (long) b * type.blockBytes());
-                    }
-                }
-                w.addTensor(t.name(), GgmlType.valueOf(type.name()), t.dims(), q);
-                progress.accept("[" + index + "/" + src.tensors().size() + "] " + t.name() + " " + t.type() + " -> " + type);
+                w.addTensor(t.name(), GgmlType.valueOf(type.name()), t.dims(), convert(t, type, arena));
+                progress.accept("[" + index + "/" + tensors.size() + "] " + t.name() + " " + t.type() + " -> " + type);
             }
             w.write(out);
         }
     }
 
-    private static boolean shouldQuantize(GgufTensor t, DType type) {
-        return t.rank() >= 2 && t.dim(0) % type.blockSize() == 0 && !t.name().endsWith("ffn_gate_inp.weight");
+    private static MemorySegment convert(GgufTensor t, DType type, Arena arena) {
+        int cols = Math.toIntExact(t.dim(0));
+        int rows = Math.toIntExact(t.elementCount() / cols);
+        Matrix m = new Matrix(t.name(), t.data(), t.type().dtype(), rows, cols);
+        long rowBytes = type.bytesFor(cols);
+        MemorySegment q = arena.allocate(rowBytes * rows);
+        float[] row = new float[cols];
+        BlockQuantizer quantizer = type.isQuantized() ? BlockQuantizer.of(type) : null;
+        for (int r = 0; r < rows; r++) {
+            ScalarKernels.INSTANCE.dequantizeRow(m, r, row, 0);
+            long base = r * rowBytes;
+            if (quantizer == null) {
+                for (int c = 0; c < cols; c++) {
+                    q.set(BlockFormat.LE_SHORT, base + 2L * c, Float.floatToFloat16(row[c]));
+                }
+                continue;
+            }
+            for (int b = 0; b < cols / type.blockSize(); b++) {
+                quantizer.quantize(row, b * type.blockSize(), q, base + (long) b * type.blockBytes());
+            }
+        }
+        return q;
     }
 }

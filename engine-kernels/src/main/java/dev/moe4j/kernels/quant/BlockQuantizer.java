@@ -8,7 +8,7 @@ import java.lang.foreign.ValueLayout;
  * Quantises F32 values into a block format, producing the same bytes as GGML's reference quantiser for that
  * format (the one llama-quantize uses when no importance matrix is given).
  */
-public sealed interface BlockQuantizer permits Q8_0, Q4_0 {
+public sealed interface BlockQuantizer permits Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, Q5_0, Q5_1 {
 
     /** Quantises x[xOff, xOff + blockSize) into the block at byte {@code offset} of {@code out}. */
     void quantize(float[] x, int xOff, MemorySegment out, long offset);
@@ -17,7 +17,13 @@ public sealed interface BlockQuantizer permits Q8_0, Q4_0 {
         return switch (type) {
             case Q8_0 -> Q8_0.INSTANCE;
             case Q4_0 -> Q4_0.INSTANCE;
-            default -> throw new IllegalArgumentException("no quantiser for " + type + " (Q8_0 and Q4_0 have one)");
+            case Q4_K -> Q4_K.INSTANCE;
+            case Q5_K -> Q5_K.INSTANCE;
+            case Q6_K -> Q6_K.INSTANCE;
+            case Q5_0 -> Q5_0.INSTANCE;
+            case Q5_1 -> Q5_1.INSTANCE;
+            default -> throw new IllegalArgumentException(
+                    "no quantiser for " + type + " (Q8_0, Q4_0, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K have one)");
         };
     }
 

@@ -9,7 +9,7 @@ import java.lang.foreign.MemorySegment;
  * 64-weight groups whose 32 bytes hold sub-block 2g in the low nibbles and 2g + 1 in the high nibbles.
  * w = d·scale·q − dmin·min.
  */
-public final class Q4_K implements BlockFormat {
+public final class Q4_K implements BlockFormat, BlockQuantizer {
     public static final Q4_K INSTANCE = new Q4_K();
 
     private Q4_K() {}
@@ -36,6 +36,22 @@ public final class Q4_K implements BlockFormat {
                 int q = BlockFormat.u8(data, qs + 32L * group + l);
                 out[base + l] = d1 * (q & 0x0F) - m1;
                 out[base + 32 + l] = d2 * (q >>> 4) - m2;
+            }
+        }
+    }
+
+    /**
+     * Affine 4-bit fits per sub-block (21 candidate scales from (nmax − 1) / range in steps of 0.1), packed 6-bit
+     * scales.
+     */
+    @Override
+    public void quantize(float[] x, int xOff, MemorySegment out, long offset) {
+        int[] levels = new int[256];
+        KQuants.affineSuperBlock(x, xOff, 15, -1f, 20, out, offset, levels);
+        for (int group = 0; group < 4; group++) {
+            for (int l = 0; l < 32; l++) {
+                int j = 64 * group;
+                BlockQuantizer.putByte(out, offset + 16 + 32L * group + l, levels[j + l] | (levels[j + l + 32] << 4));
             }
         }
     }

@@ -8,7 +8,7 @@ import java.lang.foreign.MemorySegment;
  * nibble of qs[j] for j < 16 and the high nibble of qs[j − 16] otherwise; its fifth bit is bit j of qh read as a
  * little-endian 32-bit word. w = (q − 16)·d.
  */
-public final class Q5_0 implements BlockFormat {
+public final class Q5_0 implements BlockFormat, BlockQuantizer {
     public static final Q5_0 INSTANCE = new Q5_0();
 
     private Q5_0() {}
@@ -29,5 +29,30 @@ public final class Q5_0 implements BlockFormat {
             out[outOff + j] = (lo - 16) * d;
             out[outOff + j + 16] = (hi - 16) * d;
         }
+    }
+
+    /** d = m / −16 with m the value of largest magnitude (first on ties); q = min(31, trunc(x / d + 16.5)). */
+    @Override
+    public void quantize(float[] x, int xOff, MemorySegment out, long offset) {
+        float amax = 0f;
+        float max = 0f;
+        for (int i = 0; i < 32; i++) {
+            float v = x[xOff + i];
+            if (amax < Math.abs(v)) {
+                amax = Math.abs(v);
+                max = v;
+            }
+        }
+        float d = max / -16f;
+        float id = d != 0f ? 1f / d : 0f;
+        BlockQuantizer.putHalf(out, offset, d);
+        int qh = 0;
+        for (int j = 0; j < 16; j++) {
+            int lo = Math.min(31, (int) (x[xOff + j] * id + 16.5f));
+            int hi = Math.min(31, (int) (x[xOff + j + 16] * id + 16.5f));
+            BlockQuantizer.putByte(out, offset + 6 + j, (lo & 0x0F) | ((hi & 0x0F) << 4));
+            qh |= ((lo >> 4) & 1) << j | ((hi >> 4) & 1) << (j + 16);
+        }
+        out.set(BlockFormat.LE_INT, offset + 2, qh);
     }
 }

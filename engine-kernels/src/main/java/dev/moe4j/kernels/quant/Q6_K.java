@@ -10,7 +10,7 @@ import java.lang.foreign.ValueLayout;
  * 16 weights each have an int8 scale. w = d·scale·(q − 32). Two halves of 128 weights, each from 64 bytes of
  * ql and 32 of qh.
  */
-public final class Q6_K implements BlockFormat {
+public final class Q6_K implements BlockFormat, BlockQuantizer {
     public static final Q6_K INSTANCE = new Q6_K();
 
     private Q6_K() {}
@@ -41,6 +41,62 @@ public final class Q6_K implements BlockFormat {
                 out[base + l + 32] = d * scale(data, sc, sub + 2) * q2;
                 out[base + l + 64] = d * scale(data, sc, sub + 4) * q3;
                 out[base + l + 96] = d * scale(data, sc, sub + 6) * q4;
+            }
+        }
+    }
+
+    /**
+     * Per 16-weight sub-block a symmetric 6-bit fit; the sub-block scales become int8 relative to the one of
+     * largest magnitude (−128 maps to it), then every weight is requantised against the stored scales.
+     */
+    @Override
+    public void quantize(float[] x, int xOff, MemorySegment out, long offset) {
+        int[] levels = new int[256];
+        float[] scales = new float[16];
+        float maxScale = 0f;
+        float maxAbsScale = 0f;
+        for (int ib = 0; ib < 16; ib++) {
+            float scale = KQuants.symmetric(16, 32, x, xOff + 16 * ib, levels, 16 * ib);
+            scales[ib] = scale;
+            if (Math.abs(scale) > maxAbsScale) {
+                maxAbsScale = Math.abs(scale);
+                maxScale = scale;
+            }
+        }
+        if (maxAbsScale < KQuants.GROUP_MAX_EPS) {
+            out.asSlice(offset, 210).fill((byte) 0);
+            return;
+        }
+        float iscale = -128f / maxScale;
+        BlockQuantizer.putHalf(out, offset + 208, 1f / iscale);
+        float d = KQuants.roundTripHalf(1f / iscale);
+        int[] sc = new int[16];
+        for (int ib = 0; ib < 16; ib++) {
+            sc[ib] = Math.min(127, KQuants.nearestInt(iscale * scales[ib]));
+            BlockQuantizer.putByte(out, offset + 192 + ib, sc[ib]);
+        }
+        for (int j = 0; j < 16; j++) {
+            float dj = d * sc[j];
+            if (dj == 0f) {
+                continue;
+            }
+            for (int i = 0; i < 16; i++) {
+                int l = KQuants.nearestInt(x[xOff + 16 * j + i] / dj);
+                levels[16 * j + i] = Math.max(-32, Math.min(31, l)) + 32;
+            }
+        }
+        for (int half = 0; half < 2; half++) {
+            int j = 128 * half;
+            long ql = offset + 64L * half;
+            long qh = offset + 128 + 32L * half;
+            for (int l = 0; l < 32; l++) {
+                int q1 = levels[j + l];
+                int q2 = levels[j + l + 32];
+                int q3 = levels[j + l + 64];
+                int q4 = levels[j + l + 96];
+                BlockQuantizer.putByte(out, ql + l, (q1 & 0xF) | ((q3 & 0xF) << 4));
+                BlockQuantizer.putByte(out, ql + l + 32, (q2 & 0xF) | ((q4 & 0xF) << 4));
+                BlockQuantizer.putByte(out, qh + l, (q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
             }
         }
     }
