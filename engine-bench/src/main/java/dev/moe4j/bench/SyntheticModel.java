@@ -4,6 +4,8 @@ import dev.moe4j.format.gguf.GgmlType;
 import dev.moe4j.format.gguf.GgufFile;
 import dev.moe4j.format.gguf.GgufMetadata;
 import dev.moe4j.format.gguf.GgufWriter;
+import dev.moe4j.format.gguf.QuantRecipe;
+import dev.moe4j.format.gguf.QuantType;
 import dev.moe4j.kernels.DType;
 import dev.moe4j.kernels.parallel.Parallel;
 import dev.moe4j.kernels.quant.BlockQuantizer;
@@ -13,6 +15,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -69,11 +74,25 @@ public final class SyntheticModel {
      */
     public static void write(Shape shape, int layers, DType type, Path vocabGguf, Path out, long seed,
                              Consumer<String> progress) throws IOException {
-        if (layers < 1 || layers > shape.layers()) {
-            throw new IllegalArgumentException("--layers must be in [1, " + shape.layers() + "], was " + layers);
-        }
         if (type != DType.F32 && type != DType.BF16 && type != DType.F16 && type != DType.Q8_0 && type != DType.Q4_0) {
             throw new IllegalArgumentException("synthetic models are F32, F16, BF16, Q8_0 or Q4_0, not " + type);
+        }
+        write(shape, layers, type, null, vocabGguf, out, seed, progress);
+    }
+
+    /**
+     * As {@link #write(Shape, int, DType, Path, Path, long, Consumer)}, with the weights drawn in F32 and each
+     * matrix quantized to the type llama-quantize would give it for {@code target} (a pure type or a mix).
+     */
+    public static void write(Shape shape, int layers, QuantType target, Path vocabGguf, Path out, long seed,
+                             Consumer<String> progress) throws IOException {
+        write(shape, layers, DType.F32, target, vocabGguf, out, seed, progress);
+    }
+
+    private static void write(Shape shape, int layers, DType type, QuantType target, Path vocabGguf, Path out,
+                              long seed, Consumer<String> progress) throws IOException {
+        if (layers < 1 || layers > shape.layers()) {
+            throw new IllegalArgumentException("--layers must be in [1, " + shape.layers() + "], was " + layers);
         }
         String a = shape.arch();
         GgufWriter w = new GgufWriter();
@@ -105,7 +124,7 @@ public final class SyntheticModel {
             w.putU32(a + ".full_attention_interval", h.interval());
             w.putU32(a + ".rope.dimension_count", h.ropeDims());
         }
-        w.putU32("general.file_type", switch (type) {
+        w.putU32("general.file_type", target != null ? target.fileType : switch (type) {
             case F32 -> 0;
             case F16 -> 1;
             case Q4_0 -> 2;
@@ -115,58 +134,71 @@ public final class SyntheticModel {
         w.putU32("general.quantization_version", 2);
         putVocabulary(w, shape.vocab(), vocabGguf);
 
+        Map<String, DType> plan = null;
+        if (target != null) {
+            // a dry pass names every tensor, because the recipe counts attn_v and ffn_down tensors in file order
+            Generator names = new Generator(null, null, seed, progress, null);
+            tensors(names, shape, layers, type);
+            List<QuantRecipe.Entry> entries = new ArrayList<>(names.declared);
+            entries.sort(Comparator.comparing(QuantRecipe.Entry::name, QuantRecipe.ORDER));
+            plan = QuantRecipe.plan(entries, target, layers, shape.experts(), false);
+        }
         try (Arena arena = Arena.ofShared()) {
-            Generator g = new Generator(w, arena, type, seed, progress);
-            int d = shape.hidden();
-            int q = shape.heads() * shape.headDim();
-            int kv = shape.kvHeads() * shape.headDim();
-            g.matrix("token_embd.weight", shape.vocab(), d, type);
-            if (!shape.tied()) {
-                g.matrix("output.weight", shape.vocab(), d, type);
-            }
-            g.norm("output_norm.weight", d);
-            for (int l = 0; l < layers; l++) {
-                String p = "blk." + l + ".";
-                g.norm(p + "attn_norm.weight", d);
-                if (h == null) {
-                    attention(g, p, shape, q, kv, type);
-                    g.norm(p + "ffn_norm.weight", d);
-                } else {
-                    if ((l + 1) % h.interval() == 0) {
-                        attention(g, p, shape, 2 * q, kv, type); // per head: query rows, then gate rows
-                    } else {
-                        int channels = 2 * h.keyHeads() * h.headDim() + h.valueHeads() * h.headDim();
-                        int inner = h.valueHeads() * h.headDim();
-                        g.matrix(p + "attn_qkv.weight", channels, d, type);
-                        g.matrix(p + "attn_gate.weight", inner, d, type);
-                        g.matrix(p + "ssm_ba.weight", 2 * h.valueHeads(), d, type);
-                        g.matrix(p + "ssm_conv1d.weight", channels, h.convKernel(), DType.F32);
-                        g.vector(p + "ssm_dt.bias", h.valueHeads(), 0f);
-                        g.vector(p + "ssm_a", h.valueHeads(), -1f); // −exp(A_log) with A_log = 0
-                        g.norm(p + "ssm_norm.weight", h.headDim());
-                        g.matrix(p + "ssm_out.weight", d, inner, type);
-                    }
-                    g.norm(p + "post_attention_norm.weight", d);
-                }
-                if (shape.experts() > 0) {
-                    g.matrix(p + "ffn_gate_inp.weight", shape.experts(), d, DType.F32);
-                    g.experts(p + "ffn_gate_exps.weight", shape.experts(), shape.expertFfn(), d, type);
-                    g.experts(p + "ffn_up_exps.weight", shape.experts(), shape.expertFfn(), d, type);
-                    g.experts(p + "ffn_down_exps.weight", shape.experts(), d, shape.expertFfn(), type);
-                    if (h != null) {
-                        g.vector(p + "ffn_gate_inp_shexp.weight", d, 0f);
-                        g.matrix(p + "ffn_gate_shexp.weight", h.sharedFfn(), d, type);
-                        g.matrix(p + "ffn_up_shexp.weight", h.sharedFfn(), d, type);
-                        g.matrix(p + "ffn_down_shexp.weight", d, h.sharedFfn(), type);
-                    }
-                } else {
-                    g.matrix(p + "ffn_gate.weight", shape.ffn(), d, type);
-                    g.matrix(p + "ffn_up.weight", shape.ffn(), d, type);
-                    g.matrix(p + "ffn_down.weight", d, shape.ffn(), type);
-                }
-            }
+            tensors(new Generator(w, arena, seed, progress, plan), shape, layers, type);
             progress.accept("writing " + out);
             w.write(out);
+        }
+    }
+
+    private static void tensors(Generator g, Shape shape, int layers, DType type) {
+        Hybrid h = shape.hybrid();
+        int d = shape.hidden();
+        int q = shape.heads() * shape.headDim();
+        int kv = shape.kvHeads() * shape.headDim();
+        g.matrix("token_embd.weight", shape.vocab(), d, type);
+        if (!shape.tied()) {
+            g.matrix("output.weight", shape.vocab(), d, type);
+        }
+        g.norm("output_norm.weight", d);
+        for (int l = 0; l < layers; l++) {
+            String p = "blk." + l + ".";
+            g.norm(p + "attn_norm.weight", d);
+            if (h == null) {
+                attention(g, p, shape, q, kv, type);
+                g.norm(p + "ffn_norm.weight", d);
+            } else {
+                if ((l + 1) % h.interval() == 0) {
+                    attention(g, p, shape, 2 * q, kv, type); // per head: query rows, then gate rows
+                } else {
+                    int channels = 2 * h.keyHeads() * h.headDim() + h.valueHeads() * h.headDim();
+                    int inner = h.valueHeads() * h.headDim();
+                    g.matrix(p + "attn_qkv.weight", channels, d, type);
+                    g.matrix(p + "attn_gate.weight", inner, d, type);
+                    g.matrix(p + "ssm_ba.weight", 2 * h.valueHeads(), d, type);
+                    g.matrix(p + "ssm_conv1d.weight", channels, h.convKernel(), DType.F32);
+                    g.vector(p + "ssm_dt.bias", h.valueHeads(), 0f);
+                    g.vector(p + "ssm_a", h.valueHeads(), -1f); // −exp(A_log) with A_log = 0
+                    g.norm(p + "ssm_norm.weight", h.headDim());
+                    g.matrix(p + "ssm_out.weight", d, inner, type);
+                }
+                g.norm(p + "post_attention_norm.weight", d);
+            }
+            if (shape.experts() > 0) {
+                g.matrix(p + "ffn_gate_inp.weight", shape.experts(), d, DType.F32);
+                g.experts(p + "ffn_gate_exps.weight", shape.experts(), shape.expertFfn(), d, type);
+                g.experts(p + "ffn_up_exps.weight", shape.experts(), shape.expertFfn(), d, type);
+                g.experts(p + "ffn_down_exps.weight", shape.experts(), d, shape.expertFfn(), type);
+                if (h != null) {
+                    g.vector(p + "ffn_gate_inp_shexp.weight", d, 0f);
+                    g.matrix(p + "ffn_gate_shexp.weight", h.sharedFfn(), d, type);
+                    g.matrix(p + "ffn_up_shexp.weight", h.sharedFfn(), d, type);
+                    g.matrix(p + "ffn_down_shexp.weight", d, h.sharedFfn(), type);
+                }
+            } else {
+                g.matrix(p + "ffn_gate.weight", shape.ffn(), d, type);
+                g.matrix(p + "ffn_up.weight", shape.ffn(), d, type);
+                g.matrix(p + "ffn_down.weight", d, shape.ffn(), type);
+            }
         }
     }
 
@@ -238,13 +270,23 @@ public final class SyntheticModel {
         private final Arena arena;
         private final long seed;
         private final Consumer<String> progress;
+        /** Per matrix the type to write instead of the requested one ({@code null} entries: as requested). */
+        private final Map<String, DType> plan;
+        /** Without a writer, the matrices named so far and nothing generated. */
+        final List<QuantRecipe.Entry> declared = new ArrayList<>();
         private int tensorIndex;
 
-        Generator(GgufWriter w, Arena arena, DType type, long seed, Consumer<String> progress) {
+        Generator(GgufWriter w, Arena arena, long seed, Consumer<String> progress, Map<String, DType> plan) {
             this.w = w;
             this.arena = arena;
             this.seed = seed;
             this.progress = progress;
+            this.plan = plan;
+        }
+
+        private DType typeOf(String name, DType requested) {
+            DType planned = plan == null ? null : plan.get(name);
+            return planned != null ? planned : requested;
         }
 
         void norm(String name, int n) {
@@ -252,6 +294,10 @@ public final class SyntheticModel {
         }
 
         void vector(String name, int n, float value) {
+            if (w == null) {
+                declared.add(new QuantRecipe.Entry(name, new long[] {n}));
+                return;
+            }
             MemorySegment seg = arena.allocate(4L * n);
             for (int i = 0; i < n; i++) {
                 seg.set(LE_FLOAT, 4L * i, value);
@@ -259,12 +305,22 @@ public final class SyntheticModel {
             w.addTensor(name, GgmlType.F32, new long[] {n}, seg);
         }
 
-        void matrix(String name, int rows, int cols, DType type) {
+        void matrix(String name, int rows, int cols, DType requested) {
+            if (w == null) {
+                declared.add(new QuantRecipe.Entry(name, new long[] {cols, rows}));
+                return;
+            }
+            DType type = typeOf(name, requested);
             w.addTensor(name, GgmlType.valueOf(type.name()), new long[] {cols, rows}, fill(rows, cols, type));
             progress.accept("generated " + name + " [" + rows + "][" + cols + "] " + type);
         }
 
-        void experts(String name, int experts, int rows, int cols, DType type) {
+        void experts(String name, int experts, int rows, int cols, DType requested) {
+            if (w == null) {
+                declared.add(new QuantRecipe.Entry(name, new long[] {cols, rows, experts}));
+                return;
+            }
+            DType type = typeOf(name, requested);
             w.addTensor(name, GgmlType.valueOf(type.name()), new long[] {cols, rows, experts},
                     fill(experts * rows, cols, type));
             progress.accept("generated " + name + " [" + experts + "][" + rows + "][" + cols + "] " + type);

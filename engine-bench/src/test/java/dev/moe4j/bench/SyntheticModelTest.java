@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.moe4j.cache.KvCache;
 import dev.moe4j.cache.Sequence;
+import dev.moe4j.format.gguf.GgmlType;
+import dev.moe4j.format.gguf.GgufFile;
+import dev.moe4j.format.gguf.QuantType;
 import dev.moe4j.kernels.DType;
 import dev.moe4j.model.Batch;
 import dev.moe4j.model.Model;
@@ -52,6 +55,25 @@ class SyntheticModelTest {
             assertEquals(32, c.numHeads());
             assertEquals(4, c.numKvHeads());
             assertTrue(!c.tiedEmbeddings());
+            assertFinite(m);
+        }
+    }
+
+    @Test
+    void mixFollowsTheRecipe() throws Exception {
+        Path out = dir.resolve("k.gguf");
+        SyntheticModel.write(SyntheticModel.shape("qwen3-0.6b"), 1, QuantType.Q4_K_M, null, out, 1, line -> { });
+        try (GgufFile f = GgufFile.open(out)) {
+            assertEquals(15, f.metadata().getLong("general.file_type"));
+            // tied embedding, and with one layer that layer's attn_v and ffn_down get more bits
+            assertEquals(GgmlType.Q6_K, f.tensor("token_embd.weight").type());
+            assertEquals(GgmlType.Q6_K, f.tensor("blk.0.attn_v.weight").type());
+            assertEquals(GgmlType.Q6_K, f.tensor("blk.0.ffn_down.weight").type());
+            assertEquals(GgmlType.Q4_K, f.tensor("blk.0.attn_q.weight").type());
+            assertEquals(GgmlType.Q4_K, f.tensor("blk.0.ffn_up.weight").type());
+            assertEquals(GgmlType.F32, f.tensor("blk.0.attn_norm.weight").type());
+        }
+        try (Model m = Model.load(out)) {
             assertFinite(m);
         }
     }

@@ -5,6 +5,7 @@ import dev.moe4j.bench.EndToEndBench;
 import dev.moe4j.bench.MemoryBandwidth;
 import dev.moe4j.bench.ParallelBench;
 import dev.moe4j.bench.SyntheticModel;
+import dev.moe4j.format.gguf.QuantType;
 import dev.moe4j.kernels.DType;
 import dev.moe4j.kernels.Kernels;
 import dev.moe4j.model.Model;
@@ -28,20 +29,36 @@ final class BenchCommands {
             throw new Args.UsageException(e.getMessage());
         }
         String typeName = args.get("type", "q8_0").toUpperCase(Locale.ROOT);
-        DType type;
-        try {
-            type = DType.valueOf(typeName);
-        } catch (IllegalArgumentException e) {
-            throw new Args.UsageException("--type must be f32, bf16, f16, q8_0 or q4_0, was '" + args.get("type") + "'");
+        DType type = switch (typeName) {
+            case "F32" -> DType.F32;
+            case "BF16" -> DType.BF16;
+            case "F16" -> DType.F16;
+            case "Q8_0" -> DType.Q8_0;
+            case "Q4_0" -> DType.Q4_0;
+            default -> null;
+        };
+        QuantType target = null;
+        if (type == null) {
+            try {
+                target = QuantType.parse(typeName);
+            } catch (IllegalArgumentException e) {
+                throw new Args.UsageException("--type must be f32, bf16, f16 or " + QuantType.names() + ", was '"
+                        + args.get("type") + "'");
+            }
         }
         int layers = args.getInt("layers", shape.layers());
         String vocab = args.get("vocab");
+        Path vocabPath = vocab == null ? null : Path.of(vocab);
         Path out = Path.of(args.require("out"));
         long start = System.nanoTime();
-        SyntheticModel.write(shape, layers, type, vocab == null ? null : Path.of(vocab), out,
-                args.getInt("seed", 42), err::println);
+        if (target != null) {
+            SyntheticModel.write(shape, layers, target, vocabPath, out, args.getInt("seed", 42), err::println);
+        } else {
+            SyntheticModel.write(shape, layers, type, vocabPath, out, args.getInt("seed", 42), err::println);
+        }
         err.printf("wrote %s: %s, %d of %d layers, %s, %.2f GB, random weights, in %.1f s%n", out, shape.name(), layers,
-                shape.layers(), type, Files.size(out) / 1e9, (System.nanoTime() - start) / 1e9);
+                shape.layers(), target != null ? target : type, Files.size(out) / 1e9,
+                (System.nanoTime() - start) / 1e9);
         return 0;
     }
 

@@ -4,7 +4,7 @@ import dev.moe4j.api.Moe4jException;
 import dev.moe4j.cache.KvCache;
 import dev.moe4j.cache.Sequence;
 import dev.moe4j.format.gguf.GgufQuantizer;
-import dev.moe4j.kernels.DType;
+import dev.moe4j.format.gguf.QuantType;
 import dev.moe4j.kernels.Kernels;
 import dev.moe4j.model.Batch;
 import dev.moe4j.model.GgufTensorSource;
@@ -41,9 +41,10 @@ public final class Main {
                         the reverse: ids (stdin or --ids) to text; --jsonl: JSON arrays in, JSON strings out
               logits    [--model M.gguf] --tokens 1,2,3 --out F
                         writes little-endian float32 logits [T][n_vocab], one row per position
-              synth     --shape qwen3-0.6b|qwen3-4b|qwen3-30b-a3b|qwen3-next-80b-a3b [--layers N] --type f32|bf16|q8_0|q4_0
-                        [--vocab V.gguf] --out F.gguf
-                        a GGUF with RANDOM weights at a real model's shapes, for speed work
+              synth     --shape qwen3-0.6b|qwen3-4b|qwen3-30b-a3b|qwen3-next-80b-a3b [--layers N]
+                        --type f32|bf16|f16|q8_0|q4_0|q4_k|q5_k|q6_k|q4_k_m|q5_k_m [--vocab V.gguf] --out F.gguf
+                        a GGUF with RANDOM weights at a real model's shapes, for speed work (k-quant types:
+                        drawn in F32 and quantized as the quantize command would)
               bench     [--model M.gguf] [-p 512] [-n 128] [-r 5] [-t 2] [--json]
                         prefill (ppN) and decode (tgN) tokens/s, median of -r runs, with the decode weight
                         bandwidth and this machine's measured read bandwidth
@@ -51,8 +52,10 @@ public final class Main {
                         [--batch-tokens B] [--json]
                         N requests at once through the scheduler: aggregate decode tokens/s and time to first
                         token; then inter-token latency p50/p99 of N streams while a --long prompt arrives
-              quantize  IN.gguf OUT.gguf --type q8_0|q4_0
-                        quantizes every weight matrix of an F32/F16/BF16 GGUF (like llama-quantize --pure)
+              quantize  IN.gguf OUT.gguf --type q8_0|q4_0|q4_k|q5_k|q6_k|q4_k_m|q5_k_m
+                        quantizes the weight matrices of an F32/F16/BF16 GGUF, the same bytes as llama-quantize
+                        without an importance matrix: q8_0 ... q6_k every matrix in that type (--pure), q4_k_m
+                        and q5_k_m llama.cpp's mixes (Q6_K for the output and some attn_v / ffn_down layers)
               render    --chat-template T.jinja|M.gguf|NAME --request R.json
                         prints the exact prompt the chat template makes of the request (messages, tools,
                         enable_thinking, add_generation_prompt), as UTF-8, no newline added
@@ -225,11 +228,12 @@ public final class Main {
         }
         Path in = Path.of(args.positionals().get(0));
         Path outPath = Path.of(args.positionals().get(1));
-        DType type = switch (args.require("type").toLowerCase(java.util.Locale.ROOT)) {
-            case "q8_0" -> DType.Q8_0;
-            case "q4_0" -> DType.Q4_0;
-            default -> throw new Args.UsageException("--type must be q8_0 or q4_0, was '" + args.get("type") + "'");
-        };
+        QuantType type;
+        try {
+            type = QuantType.parse(args.require("type"));
+        } catch (IllegalArgumentException e) {
+            throw new Args.UsageException("--type must be " + QuantType.names() + ", was '" + args.get("type") + "'");
+        }
         if (in.toAbsolutePath().normalize().equals(outPath.toAbsolutePath().normalize())) {
             throw new Args.UsageException("OUT must differ from IN");
         }

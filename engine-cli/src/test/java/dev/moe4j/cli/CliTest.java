@@ -150,6 +150,20 @@ class CliTest {
         assertEquals(2, run("frobnicate").code());
     }
 
+    @Test
+    void quantizeCommandWritesLlamaQuantizesFile() throws Exception {
+        Path out = dir.resolve("q.gguf");
+        Result r = run("quantize", MODELS.resolve("qwen3-dense-tiny.f32.gguf").toString(), out.toString(),
+                "--type", "Q4_K_M");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(-1, Files.mismatch(MODELS.resolve("qwen3-dense-tiny.q4_k_m.gguf"), out));
+        Result bad = run("quantize", MODELS.resolve("qwen3-dense-tiny.f32.gguf").toString(), out.toString(),
+                "--type", "q3_k_s");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--type must be q8_0|q4_0|q4_k|q5_k|q6_k|q4_k_m|q5_k_m, was 'q3_k_s'"),
+                bad.err());
+    }
+
     private static float[] floats(Path p) throws Exception {
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
         float[] f = new float[b.remaining() / 4];

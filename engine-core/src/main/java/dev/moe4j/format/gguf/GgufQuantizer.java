@@ -37,7 +37,8 @@ public final class GgufQuantizer {
             // of the Qwen architectures only qwen2 has llama.cpp's 70B type (80 layers)
             boolean seventyB = arch.equals("qwen2") && blocks == 80;
             List<GgufTensor> tensors = QuantRecipe.ordered(src.tensors().values());
-            Map<String, DType> plan = QuantRecipe.plan(tensors, target, blocks, experts, seventyB);
+            Map<String, DType> plan = QuantRecipe.plan(tensors.stream().map(QuantRecipe.Entry::of).toList(), target,
+                    blocks, experts, seventyB);
 
             GgufWriter w = new GgufWriter().putAll(md);
             // llama.cpp re-adds these two, so they end the key list

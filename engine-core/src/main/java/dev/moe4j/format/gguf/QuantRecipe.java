@@ -44,18 +44,26 @@ public final class QuantRecipe {
         return m.find() ? Integer.parseInt(m.group(1)) : -1;
     }
 
+    /** A tensor's name and its dimensions in GGML order (row width first). */
+    public record Entry(String name, long[] dims) {
+        static Entry of(GgufTensor t) {
+            return new Entry(t.name(), t.dims());
+        }
+    }
+
     /**
-     * The type of every tensor in {@code tensors} (in {@link #ORDER}), {@code null} for one kept as it is.
+     * The type of every tensor in {@code tensors} (in {@link #ORDER}, which the recipe's layer counters follow),
+     * {@code null} for one kept as it is.
      *
      * @param blockCount the model's {@code block_count}
      * @param expertCount its {@code expert_count} (0 for dense models)
      * @param seventyB llama.cpp's 70B model type, which moves Q4_K attn_v matrices to Q5_K
      */
-    public static Map<String, DType> plan(List<GgufTensor> tensors, QuantType target, int blockCount, int expertCount,
+    public static Map<String, DType> plan(List<Entry> tensors, QuantType target, int blockCount, int expertCount,
             boolean seventyB) {
         int attnVTotal = 0;
         boolean tied = true;
-        for (GgufTensor t : tensors) {
+        for (Entry t : tensors) {
             Category c = category(t.name());
             attnVTotal += c == Category.ATTN_V ? 1 : 0;
             tied &= c != Category.OUTPUT;
@@ -63,12 +71,12 @@ public final class QuantRecipe {
         int attnV = 0;
         int ffnDown = 0;
         Map<String, DType> plan = new LinkedHashMap<>();
-        for (GgufTensor t : tensors) {
+        for (Entry t : tensors) {
             if (!quantizable(t)) {
                 plan.put(t.name(), null);
                 continue;
             }
-            long cols = t.dim(0);
+            long cols = t.dims()[0];
             DType type = target.base;
             Category c = category(t.name());
             if (target.mix) {
@@ -121,9 +129,18 @@ public final class QuantRecipe {
         return layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
     }
 
-    static boolean quantizable(GgufTensor t) {
+    static boolean quantizable(Entry t) {
         String name = t.name();
-        if (t.rank() < 2 || !name.endsWith("weight")) {
+        if (!name.endsWith("weight")) {
+            return false;
+        }
+        // GGML's rank ignores trailing 1s, so a [n, 1] tensor counts as a vector
+        long[] dims = t.dims();
+        int rank = 1;
+        for (int i = 1; i < dims.length; i++) {
+            rank = dims[i] > 1 ? i + 1 : rank;
+        }
+        if (rank < 2) {
             return false;
         }
         for (String keep : KEEP) {
