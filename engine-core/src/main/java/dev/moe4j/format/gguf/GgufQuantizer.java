@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -50,18 +51,27 @@ public final class GgufQuantizer {
                 index++;
                 DType type = plan.get(t.name());
                 if (type == null || type == t.type().dtype()) {
-                    w.addTensor(t.name(), t.type(), t.dims(), t.data());
+                    w.addTensor(t.name(), t.type(), ggmlDims(t.dims()), t.data());
                     continue;
                 }
                 if (t.type().dtype() == null || t.type().dtype().isQuantized()) {
                     throw new UnsupportedModelException(in + ": tensor '" + t.name() + "' is " + t.type()
                             + "; quantize from F32, F16 or BF16");
                 }
-                w.addTensor(t.name(), GgmlType.valueOf(type.name()), t.dims(), convert(t, type, arena));
+                w.addTensor(t.name(), GgmlType.valueOf(type.name()), ggmlDims(t.dims()), convert(t, type, arena));
                 progress.accept("[" + index + "/" + tensors.size() + "] " + t.name() + " " + t.type() + " -> " + type);
             }
             w.write(out);
         }
+    }
+
+    /** The dimensions without trailing 1s, as GGUF files written by GGML carry them (a [n, 1] tensor is [n]). */
+    private static long[] ggmlDims(long[] dims) {
+        int rank = 1;
+        for (int i = 1; i < dims.length; i++) {
+            rank = dims[i] > 1 ? i + 1 : rank;
+        }
+        return Arrays.copyOf(dims, rank);
     }
 
     private static MemorySegment convert(GgufTensor t, DType type, Arena arena) {
