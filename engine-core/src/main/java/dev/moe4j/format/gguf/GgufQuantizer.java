@@ -4,6 +4,7 @@ import dev.moe4j.api.UnsupportedModelException;
 import dev.moe4j.kernels.DType;
 import dev.moe4j.kernels.Matrix;
 import dev.moe4j.kernels.ScalarKernels;
+import dev.moe4j.kernels.parallel.Parallel;
 import dev.moe4j.kernels.quant.BlockFormat;
 import dev.moe4j.kernels.quant.BlockQuantizer;
 import java.io.IOException;
@@ -30,7 +31,7 @@ public final class GgufQuantizer {
 
     /** Quantises {@code in} into {@code out}; {@code progress} gets one line per tensor. */
     public static void quantize(Path in, Path out, QuantType target, Consumer<String> progress) throws IOException {
-        try (GgufFile src = GgufFile.open(in); Arena arena = Arena.ofConfined()) {
+        try (GgufFile src = GgufFile.open(in); Arena arena = Arena.ofShared()) {
             GgufMetadata md = src.metadata();
             String arch = md.getString("general.architecture", "");
             int blocks = md.contains(arch + ".block_count") ? (int) md.getLong(arch + ".block_count") : 0;
@@ -80,21 +81,24 @@ public final class GgufQuantizer {
         Matrix m = new Matrix(t.name(), t.data(), t.type().dtype(), rows, cols);
         long rowBytes = type.bytesFor(cols);
         MemorySegment q = arena.allocate(rowBytes * rows);
-        float[] row = new float[cols];
         BlockQuantizer quantizer = type.isQuantized() ? BlockQuantizer.of(type) : null;
-        for (int r = 0; r < rows; r++) {
-            ScalarKernels.INSTANCE.dequantizeRow(m, r, row, 0);
-            long base = r * rowBytes;
-            if (quantizer == null) {
-                for (int c = 0; c < cols; c++) {
-                    q.set(BlockFormat.LE_SHORT, base + 2L * c, Float.floatToFloat16(row[c]));
+        // rows are independent, so splitting them across threads leaves the bytes unchanged
+        Parallel.common().forRange(rows, 16, (start, end) -> {
+            float[] row = new float[cols];
+            for (int r = start; r < end; r++) {
+                ScalarKernels.INSTANCE.dequantizeRow(m, r, row, 0);
+                long base = r * rowBytes;
+                if (quantizer == null) {
+                    for (int c = 0; c < cols; c++) {
+                        q.set(BlockFormat.LE_SHORT, base + 2L * c, Float.floatToFloat16(row[c]));
+                    }
+                    continue;
                 }
-                continue;
+                for (int b = 0; b < cols / type.blockSize(); b++) {
+                    quantizer.quantize(row, b * type.blockSize(), q, base + (long) b * type.blockBytes());
+                }
             }
-            for (int b = 0; b < cols / type.blockSize(); b++) {
-                quantizer.quantize(row, b * type.blockSize(), q, base + (long) b * type.blockBytes());
-            }
-        }
+        });
         return q;
     }
 }
