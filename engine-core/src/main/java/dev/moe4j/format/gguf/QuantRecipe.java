@@ -19,8 +19,8 @@ public final class QuantRecipe {
 
     /** Name fragments llama-quantize never quantizes (norms, routers, small conv and positional tensors). */
     private static final List<String> KEEP = List.of("_norm.weight", "ffn_gate_inp.weight",
-            "ffn_gate_tid2eid.weight", "altup", "laurel", "per_layer_model_proj", "ssm_conv1d", "shortconv.conv.weight", "indexer.k_proj.weight",
-            "indexer.q_proj.weight", "time_mix_first.weight", "time_mix_w0.weight", "time_mix_w1.weight",
+            "ffn_gate_tid2eid.weight", "altup", "laurel", "per_layer_model_proj", "ssm_conv1d",
+            "shortconv.conv.weight", "indexer.k_proj.weight", "indexer.q_proj.weight", "time_mix_first.weight", "time_mix_w0.weight", "time_mix_w1.weight",
             "time_mix_w2.weight", "time_mix_v0.weight", "time_mix_v1.weight", "time_mix_v2.weight", "time_mix_a0.weight",
             "time_mix_a1.weight", "time_mix_a2.weight", "time_mix_g1.weight", "time_mix_g2.weight",
             "time_mix_decay_w1.weight", "time_mix_decay_w2.weight", "time_mix_lerp_fused.weight", "attn_rel_b.weight",
@@ -32,6 +32,37 @@ public final class QuantRecipe {
             DType.Q6_K, DType.Q8_0);
 
     private enum Category { OUTPUT, TOKEN_EMBD, ATTN_V, ATTN_K, ATTN_Q, ATTN_OUTPUT, FFN_UP, FFN_GATE, FFN_DOWN, OTHER }
+
+    /** When a mix rule applies, besides the tensor's category. */
+    private enum When {
+        ALWAYS,
+        /** the token embedding doubles as the output head (no output.weight) */
+        TIED,
+        /** {@link #moreBits} of the tensor's layer */
+        MORE_BITS,
+        /** models with exactly 8 experts */
+        EIGHT_EXPERTS,
+        /** Q4_K_M of a model with exactly 8 experts */
+        EIGHT_EXPERTS_Q4_K_M,
+        /** llama.cpp's 70B model type, for a tensor the earlier rules left at Q4_K */
+        SEVENTY_B_FROM_Q4_K
+    }
+
+    private record Rule(Category category, When when, DType type) {}
+
+    /**
+     * The Q4_K_M / Q5_K_M mix: starting from the base type, every rule that applies sets the type, in this order.
+     * An output head whose rows are not whole 256-blocks gets Q8_0 through the width fallback.
+     */
+    private static final List<Rule> MIX = List.of(
+            new Rule(Category.OUTPUT, When.ALWAYS, DType.Q6_K),
+            new Rule(Category.TOKEN_EMBD, When.TIED, DType.Q6_K),
+            new Rule(Category.ATTN_V, When.MORE_BITS, DType.Q6_K),
+            new Rule(Category.ATTN_V, When.SEVENTY_B_FROM_Q4_K, DType.Q5_K),
+            new Rule(Category.ATTN_V, When.EIGHT_EXPERTS, DType.Q8_0),
+            new Rule(Category.ATTN_K, When.EIGHT_EXPERTS, DType.Q8_0),
+            new Rule(Category.FFN_DOWN, When.MORE_BITS, DType.Q6_K),
+            new Rule(Category.ATTN_OUTPUT, When.EIGHT_EXPERTS_Q4_K_M, DType.Q5_K));
 
     private static final Pattern LAYER = Pattern.compile("^blk\\.(\\d+)\\.");
 
@@ -80,21 +111,9 @@ public final class QuantRecipe {
             DType type = target.base;
             Category c = category(t.name());
             if (target.mix) {
-                if (c == Category.OUTPUT || (tied && c == Category.TOKEN_EMBD)) {
-                    type = cols % target.base.blockSize() != 0 ? DType.Q8_0 : DType.Q6_K;
-                } else if (c == Category.ATTN_V) {
-                    if (moreBits(attnV, attnVTotal)) {
-                        type = DType.Q6_K;
-                    }
-                    if (seventyB && type == DType.Q4_K) {
-                        type = DType.Q5_K;
-                    }
-                    if (expertCount == 8) {
-                        type = DType.Q8_0;
-                    }
-                    attnV++;
-                } else if (c == Category.ATTN_K && expertCount == 8) {
-                    type = DType.Q8_0;
+                boolean moreBits = false;
+                if (c == Category.ATTN_V) {
+                    moreBits = moreBits(attnV++, attnVTotal);
                 } else if (c == Category.FFN_DOWN) {
                     // MoE files take the layer from the name (expert tensors need not be in layer order), dense
                     // ones count ffn_down tensors
@@ -102,12 +121,19 @@ public final class QuantRecipe {
                     if (expertCount > 1 && (layer < 0 || layer >= blockCount)) {
                         throw new IllegalArgumentException("cannot tell the layer of " + t.name());
                     }
-                    if (moreBits(layer, blockCount)) {
-                        type = DType.Q6_K;
-                    }
+                    moreBits = moreBits(layer, blockCount);
                     ffnDown++;
-                } else if (c == Category.ATTN_OUTPUT && expertCount == 8 && target == QuantType.Q4_K_M) {
-                    type = DType.Q5_K;
+                }
+                for (Rule rule : MIX) {
+                    boolean applies = rule.category() == c && switch (rule.when()) {
+                        case ALWAYS -> true;
+                        case TIED -> tied;
+                        case MORE_BITS -> moreBits;
+                        case EIGHT_EXPERTS -> expertCount == 8;
+                        case EIGHT_EXPERTS_Q4_K_M -> expertCount == 8 && target == QuantType.Q4_K_M;
+                        case SEVENTY_B_FROM_Q4_K -> seventyB && type == DType.Q4_K;
+                    };
+                    type = applies ? rule.type() : type;
                 }
             }
             if (cols % type.blockSize() != 0) {
