@@ -39,4 +39,18 @@ public sealed interface BlockQuantizer permits Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, Q5_
     static void putByte(MemorySegment out, long offset, int value) {
         out.set(ValueLayout.JAVA_BYTE, offset, (byte) value);
     }
+
+    /** The value of largest magnitude among x[off, off + n), sign kept, the first one on ties (as ggml picks it). */
+    static float largestMagnitude(float[] x, int off, int n) {
+        float amax = 0f;
+        float max = 0f;
+        for (int i = 0; i < n; i++) {
+            float v = x[off + i];
+            if (amax < Math.abs(v)) {
+                amax = Math.abs(v);
+                max = v;
+            }
+        }
+        return max;
+    }
 }

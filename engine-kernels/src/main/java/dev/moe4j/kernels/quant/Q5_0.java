@@ -34,15 +34,7 @@ public final class Q5_0 implements BlockFormat, BlockQuantizer {
     /** d = m / −16 with m the value of largest magnitude (first on ties); q = min(31, trunc(x / d + 16.5)). */
     @Override
     public void quantize(float[] x, int xOff, MemorySegment out, long offset) {
-        float amax = 0f;
-        float max = 0f;
-        for (int i = 0; i < 32; i++) {
-            float v = x[xOff + i];
-            if (amax < Math.abs(v)) {
-                amax = Math.abs(v);
-                max = v;
-            }
-        }
+        float max = BlockQuantizer.largestMagnitude(x, xOff, 32);
         float d = max / -16f;
         float id = d != 0f ? 1f / d : 0f;
         BlockQuantizer.putHalf(out, offset, d);
