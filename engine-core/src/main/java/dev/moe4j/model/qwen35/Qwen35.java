@@ -6,7 +6,7 @@ import dev.moe4j.kernels.Matrix;
 import dev.moe4j.model.Architecture;
 import dev.moe4j.model.Blocks;
 import dev.moe4j.model.ConfigKeys;
-import dev.moe4j.model.HuggingFaceView;
+import dev.moe4j.model.HybridHuggingFaceView;
 import dev.moe4j.model.JsonConfig;
 import dev.moe4j.model.ModelConfig;
 import dev.moe4j.model.SafetensorsTensorSource;
@@ -154,35 +154,12 @@ public final class Qwen35 implements Architecture {
     }
 
     /** The Hugging Face layout (see the class comment) converted to GGUF's, value heads left in grouped order. */
-    private static final class HuggingFace extends HuggingFaceView {
+    private static final class HuggingFace extends HybridHuggingFaceView {
         private static final String GATE_UP = "model.layers.%d.mlp.experts.gate_up_proj";
         private static final String DOWN = "model.layers.%d.mlp.experts.down_proj";
 
         HuggingFace(SafetensorsTensorSource checkpoint) {
             super(checkpoint);
-        }
-
-        @Override
-        public float[] vector(TensorName name, int layer, int n) {
-            float[] v = super.vector(name, layer, n);
-            return switch (name) {
-                case OUTPUT_NORM, ATTN_NORM, POST_ATTENTION_NORM, ATTN_Q_NORM, ATTN_K_NORM -> plusOne(v);
-                case LINEAR_A -> {
-                    // in double, rounded once (the converter's float32 exp may differ in the last bit)
-                    for (int i = 0; i < n; i++) {
-                        v[i] = (float) -StrictMath.exp(v[i]);
-                    }
-                    yield v;
-                }
-                default -> v;
-            };
-        }
-
-        @Override
-        public float[] floats(TensorName name, int layer, int rows, int cols) {
-            return name == TensorName.LINEAR_CONV
-                    ? checkpoint.floats(checkpoint.name(name, layer), rows, 1, cols)
-                    : super.floats(name, layer, rows, cols);
         }
 
         /** Views into the fused expert tensors (per-expert tensors, if the checkpoint holds those instead). */

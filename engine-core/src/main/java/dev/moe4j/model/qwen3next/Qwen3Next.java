@@ -6,7 +6,7 @@ import dev.moe4j.kernels.Matrix;
 import dev.moe4j.model.Architecture;
 import dev.moe4j.model.Blocks;
 import dev.moe4j.model.ConfigKeys;
-import dev.moe4j.model.HuggingFaceView;
+import dev.moe4j.model.HybridHuggingFaceView;
 import dev.moe4j.model.JsonConfig;
 import dev.moe4j.model.ModelConfig;
 import dev.moe4j.model.SafetensorsTensorSource;
@@ -108,35 +108,12 @@ public final class Qwen3Next implements Architecture {
     }
 
     /** The Hugging Face layout (see the class comment) converted to GGUF's. */
-    private static final class HuggingFace extends HuggingFaceView {
+    private static final class HuggingFace extends HybridHuggingFaceView {
         private final ModelConfig.LinearAttention dims;
 
         HuggingFace(SafetensorsTensorSource checkpoint, ModelConfig.LinearAttention dims) {
             super(checkpoint);
             this.dims = dims;
-        }
-
-        @Override
-        public float[] vector(TensorName name, int layer, int n) {
-            float[] v = super.vector(name, layer, n);
-            return switch (name) {
-                case OUTPUT_NORM, ATTN_NORM, POST_ATTENTION_NORM, ATTN_Q_NORM, ATTN_K_NORM -> plusOne(v);
-                case LINEAR_A -> {
-                    // in double, rounded once (the converter's float32 exp may differ in the last bit)
-                    for (int i = 0; i < n; i++) {
-                        v[i] = (float) -StrictMath.exp(v[i]);
-                    }
-                    yield v;
-                }
-                default -> v;
-            };
-        }
-
-        @Override
-        public float[] floats(TensorName name, int layer, int rows, int cols) {
-            return name == TensorName.LINEAR_CONV
-                    ? checkpoint.floats(checkpoint.name(name, layer), rows, 1, cols)
-                    : super.floats(name, layer, rows, cols);
         }
 
         @Override
