@@ -311,8 +311,12 @@ public final class SyntheticModel {
                 return;
             }
             DType type = typeOf(name, requested);
-            w.addTensor(name, GgmlType.valueOf(type.name()), new long[] {cols, rows}, fill(rows, cols, type));
-            progress.accept("generated " + name + " [" + rows + "][" + cols + "] " + type);
+            long tensorSeed = nextSeed();
+            w.addTensor(name, GgmlType.valueOf(type.name()), new long[] {cols, rows}, type.bytesFor(cols) * rows,
+                    a -> {
+                        progress.accept("generating " + name + " [" + rows + "][" + cols + "] " + type);
+                        return fill(a, tensorSeed, rows, cols, type);
+                    });
         }
 
         void experts(String name, int experts, int rows, int cols, DType requested) {
@@ -321,15 +325,22 @@ public final class SyntheticModel {
                 return;
             }
             DType type = typeOf(name, requested);
+            long tensorSeed = nextSeed();
             w.addTensor(name, GgmlType.valueOf(type.name()), new long[] {cols, rows, experts},
-                    fill(experts * rows, cols, type));
-            progress.accept("generated " + name + " [" + experts + "][" + rows + "][" + cols + "] " + type);
+                    type.bytesFor(cols) * rows * experts, a -> {
+                        progress.accept("generating " + name + " [" + experts + "][" + rows + "][" + cols + "] " + type);
+                        return fill(a, tensorSeed, experts * rows, cols, type);
+                    });
         }
 
-        private MemorySegment fill(int rows, int cols, DType type) {
+        /** Each matrix's seed, in declaration order: the same values whenever the tensor is made. */
+        private long nextSeed() {
+            return seed * 0x9E3779B97F4A7C15L + (++tensorIndex);
+        }
+
+        private static MemorySegment fill(Arena arena, long tensorSeed, int rows, int cols, DType type) {
             long rowBytes = type.bytesFor(cols);
             MemorySegment seg = arena.allocate(rowBytes * rows, 64);
-            long tensorSeed = seed * 0x9E3779B97F4A7C15L + (++tensorIndex);
             float scale = (float) (1.0 / Math.sqrt(cols));
             Parallel.common().forRange(rows, 16, (start, end) -> {
                 float[] row = new float[cols];

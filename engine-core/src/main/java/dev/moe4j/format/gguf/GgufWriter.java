@@ -17,6 +17,7 @@ import static dev.moe4j.format.gguf.GgufMetadata.UINT8;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -28,6 +29,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Writes GGUF v3 files: metadata with explicit value types, then the tensor directory and the aligned tensor data.
@@ -36,7 +38,9 @@ import java.util.Map;
 public final class GgufWriter {
     private record Value(int type, int elementType, Object value) {}
 
-    private record Tensor(String name, GgmlType type, long[] dims, MemorySegment data) {}
+    /** A tensor's bytes: given, or made by {@code producer} in an arena of their own while the file is written. */
+    private record Tensor(String name, GgmlType type, long[] dims, long byteSize, MemorySegment data,
+                          Function<Arena, MemorySegment> producer) {}
 
     private final Map<String, Value> metadata = new LinkedHashMap<>();
     private final List<Tensor> tensors = new ArrayList<>();
@@ -83,7 +87,17 @@ public final class GgufWriter {
 
     /** Adds a tensor; {@code dims} in GGML order (fastest first); {@code data} is copied when written. */
     public GgufWriter addTensor(String name, GgmlType type, long[] dims, MemorySegment data) {
-        tensors.add(new Tensor(name, type, dims.clone(), data));
+        tensors.add(new Tensor(name, type, dims.clone(), data.byteSize(), data, null));
+        return this;
+    }
+
+    /**
+     * Adds a tensor of {@code byteSize} bytes whose data {@code producer} makes only when the file is written, in an
+     * arena closed right after, so that files larger than memory can be written one tensor at a time.
+     */
+    public GgufWriter addTensor(String name, GgmlType type, long[] dims, long byteSize,
+                                Function<Arena, MemorySegment> producer) {
+        tensors.add(new Tensor(name, type, dims.clone(), byteSize, null, producer));
         return this;
     }
 
@@ -110,21 +124,36 @@ public final class GgufWriter {
                 sink.i32(t.type().id());
                 sink.i64(offset);
                 offsets.add(offset);
-                offset = alignUp(offset + t.data().byteSize());
+                offset = alignUp(offset + t.byteSize());
             }
             sink.pad(alignUp(sink.written) - sink.written);
             for (int i = 0; i < tensors.size(); i++) {
                 Tensor t = tensors.get(i);
-                byte[] chunk = new byte[1 << 16];
-                for (long pos = 0; pos < t.data().byteSize(); pos += chunk.length) {
-                    int n = (int) Math.min(chunk.length, t.data().byteSize() - pos);
-                    MemorySegment.copy(t.data(), ValueLayout.JAVA_BYTE, pos, chunk, 0, n);
-                    sink.bytes(chunk, n);
+                if (t.producer() == null) {
+                    copy(t.data(), sink);
+                } else {
+                    try (Arena arena = Arena.ofShared()) {
+                        MemorySegment data = t.producer().apply(arena);
+                        if (data.byteSize() != t.byteSize()) {
+                            throw new IllegalStateException(t.name() + ": made " + data.byteSize()
+                                    + " bytes, declared " + t.byteSize());
+                        }
+                        copy(data, sink);
+                    }
                 }
                 if (i + 1 < tensors.size()) {
-                    sink.pad(alignUp(t.data().byteSize()) - t.data().byteSize());
+                    sink.pad(alignUp(t.byteSize()) - t.byteSize());
                 }
             }
+        }
+    }
+
+    private static void copy(MemorySegment data, Sink sink) throws IOException {
+        byte[] chunk = new byte[1 << 16];
+        for (long pos = 0; pos < data.byteSize(); pos += chunk.length) {
+            int n = (int) Math.min(chunk.length, data.byteSize() - pos);
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, pos, chunk, 0, n);
+            sink.bytes(chunk, n);
         }
     }
 
