@@ -4,6 +4,7 @@ import dev.moe4j.api.Engine;
 import dev.moe4j.bench.EndToEndBench;
 import dev.moe4j.bench.MemoryBandwidth;
 import dev.moe4j.bench.ParallelBench;
+import dev.moe4j.bench.ResidentMemory;
 import dev.moe4j.bench.SyntheticModel;
 import dev.moe4j.format.gguf.QuantType;
 import dev.moe4j.kernels.DType;
@@ -122,6 +123,7 @@ final class BenchCommands {
         boolean json = args.flag("json");
         Kernels kernels = model.kernels();
         int threads = kernels.parallel().threads();
+        err.println("after load: " + ResidentMemory.describe());
         err.println("measuring machine read bandwidth ...");
         double machine = MemoryBandwidth.readGbPerSecond(kernels.parallel(), 2L << 30, 5);
         List<EndToEndBench.Result> results = new ArrayList<>();

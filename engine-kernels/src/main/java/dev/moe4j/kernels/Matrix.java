@@ -240,6 +240,9 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
                 }
             }
         });
+        // the copy replaces the mapped bytes for the kernels: without this, a model that fits in RAM once would be
+        // resident twice (the anonymous copy and the file's pages mapped into the process)
+        WeightMemory.releaseMappedPages(data);
         return out;
     }
 }

@@ -51,6 +51,23 @@ public final class WeightMemory {
         }
     }
 
+    /**
+     * Drops the pages wholly inside {@code source}, a file mapping whose bytes were just copied, from this process's
+     * resident set ({@code madvise(MADV_DONTNEED)}): they stay in the page cache and fault back in if read again, so
+     * nothing changes but the resident memory, which then counts each weight once. Does nothing for other memory, or
+     * without native access.
+     */
+    public static void releaseMappedPages(MemorySegment source) {
+        if (LIBC == null || !source.isMapped()) {
+            return;
+        }
+        long start = (source.address() + SMALL_PAGE - 1) & -SMALL_PAGE;
+        long end = (source.address() + source.byteSize()) & -SMALL_PAGE;
+        if (end > start) {
+            LIBC.dontNeed(start, end - start);
+        }
+    }
+
     /** Whether huge-page mappings are in use in this JVM. */
     static boolean hugePages() {
         return LIBC != null;
@@ -60,6 +77,7 @@ public final class WeightMemory {
         private static final int PROT_READ_WRITE = 0x1 | 0x2;
         private static final int MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
         private static final int MADV_HUGEPAGE = 14;
+        private static final int MADV_DONTNEED = 4;
 
         static Libc find() {
             if (!"Linux".equals(System.getProperty("os.name"))
@@ -82,6 +100,17 @@ public final class WeightMemory {
             } catch (RuntimeException | LinkageError e) {
                 LOG.log(System.Logger.Level.DEBUG, "huge-page weight memory unavailable: " + e);
                 return null;
+            }
+        }
+
+        void dontNeed(long address, long bytes) {
+            try {
+                int rc = (int) madvise.invokeExact(MemorySegment.ofAddress(address), bytes, MADV_DONTNEED);
+                if (rc != 0) {
+                    LOG.log(System.Logger.Level.DEBUG, "madvise(MADV_DONTNEED) of " + bytes + " bytes failed");
+                }
+            } catch (Throwable t) {
+                LOG.log(System.Logger.Level.DEBUG, "madvise(MADV_DONTNEED) failed: " + t);
             }
         }
 
