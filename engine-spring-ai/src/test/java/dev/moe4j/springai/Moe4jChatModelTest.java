@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.ai.chat.client.ChatClient;
 import org.springframework.ai.chat.messages.AssistantMessage;
 import org.springframework.ai.chat.messages.SystemMessage;
 import org.springframework.ai.chat.messages.ToolResponseMessage;
@@ -82,6 +83,22 @@ class Moe4jChatModelTest {
         assertEquals(expected.usage().completionTokens(), r.getMetadata().getUsage().getCompletionTokens());
         assertEquals(dev.moe4j.api.FinishReason.LENGTH, expected.finishReason(), "precondition: cut at maxTokens");
         assertEquals("LENGTH", r.getResult().getMetadata().getFinishReason());
+    }
+
+    @Test
+    void chatClientCallsAndStreamsThroughTheModel() {
+        ChatClient client = ChatClient.create(model);
+        Moe4jChatOptions options = new Moe4jChatOptions().thinking(Thinking.OFF).seed(7);
+        options.setTemperature(1.0);
+        options.setTopP(0.9);
+        options.setTopK(40);
+        options.setMaxTokens(24);
+        dev.moe4j.api.ChatResponse expected = engine.chat(moe4jRequest(24).thinking(Thinking.OFF).build());
+
+        assertEquals(expected.content(), client.prompt().system("You are terse.").user("Tell me about licences.")
+                .options(options).call().content());
+        assertEquals(expected.content(), String.join("", client.prompt().system("You are terse.")
+                .user("Tell me about licences.").options(options).stream().content().collectList().block()));
     }
 
     @Test
