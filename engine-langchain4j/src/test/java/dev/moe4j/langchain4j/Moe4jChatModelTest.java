@@ -14,6 +14,9 @@ import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.exception.UnsupportedFeatureException;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.listener.ChatModelRequestContext;
+import dev.langchain4j.model.chat.listener.ChatModelResponseContext;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.ResponseFormat;
@@ -94,6 +97,26 @@ class Moe4jChatModelTest {
         assertEquals(expected.finishReason() == dev.moe4j.api.FinishReason.LENGTH ? FinishReason.LENGTH : FinishReason.STOP,
                 r.finishReason());
         assertEquals(dev.moe4j.api.FinishReason.LENGTH, expected.finishReason(), "precondition: cut at maxTokens");
+    }
+
+    @Test
+    void listenersSeeTheRequestAndTheResponse() {
+        List<Object> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ChatModelListener listener = new ChatModelListener() {
+            @Override
+            public void onRequest(ChatModelRequestContext context) {
+                seen.add(context.chatRequest().maxOutputTokens());
+            }
+
+            @Override
+            public void onResponse(ChatModelResponseContext context) {
+                seen.add(context.chatResponse().aiMessage().text());
+            }
+        };
+        Moe4jChatModel model = Moe4jChatModel.builder().engine(engine).thinking(Thinking.OFF).seed(7)
+                .listeners(List.of(listener)).build();
+        ChatResponse r = model.chat(lc4jRequest(6));
+        assertEquals(List.of(6, r.aiMessage().text()), seen);
     }
 
     @Test
@@ -270,6 +293,30 @@ class Moe4jChatModelTest {
         Thread.sleep(100);
         assertEquals(1, partials.get(), "nothing streams after the cancel");
         assertFalse(ended.get(), "the handler hears nothing after the cancel");
+    }
+
+    @Test
+    void aHandlerThatThrowsGetsItsOwnExceptionInOnError() throws Exception {
+        Moe4jStreamingChatModel model = Moe4jStreamingChatModel.builder().engine(engine).thinking(Thinking.OFF).seed(7).build();
+        IllegalStateException thrown = new IllegalStateException("handler failed");
+        CompletableFuture<Throwable> error = new CompletableFuture<>();
+        model.chat(lc4jRequest(200), new StreamingChatResponseHandler() {
+            @Override
+            public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
+                throw thrown;
+            }
+
+            @Override
+            public void onCompleteResponse(ChatResponse response) {
+                error.complete(null);
+            }
+
+            @Override
+            public void onError(Throwable e) {
+                error.complete(e);
+            }
+        });
+        assertEquals(thrown, error.get(30, TimeUnit.SECONDS));
     }
 
     @Test
