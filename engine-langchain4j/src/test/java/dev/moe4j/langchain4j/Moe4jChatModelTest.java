@@ -264,7 +264,8 @@ class Moe4jChatModelTest {
         AtomicBoolean heldBlocks = new AtomicBoolean();
         AtomicBoolean ended = new AtomicBoolean();
         CompletableFuture<Boolean> cancelled = new CompletableFuture<>();
-        model.chat(lc4jRequest(200), new StreamingChatResponseHandler() {
+        long tokensBefore = engine.tokensGenerated();
+        model.chat(lc4jRequest(900), new StreamingChatResponseHandler() {
             @Override
             public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
                 partials.incrementAndGet();
@@ -290,6 +291,8 @@ class Moe4jChatModelTest {
         }
         assertTrue(heldBlocks.get(), "precondition: the stream held KV blocks while it ran");
         assertEquals(engine.kvBlocks(), engine.freeKvBlocks(), "the cancelled request gave its KV blocks back");
+        long generated = engine.tokensGenerated() - tokensBefore;
+        assertTrue(generated < 100, "generation stopped soon after the cancel, not at maxTokens: " + generated + " tokens");
         Thread.sleep(100);
         assertEquals(1, partials.get(), "nothing streams after the cancel");
         assertFalse(ended.get(), "the handler hears nothing after the cancel");

@@ -195,7 +195,8 @@ class Moe4jChatModelTest {
     @Test
     void cancellingTheSubscriptionFreesTheKvBlocks() throws Exception {
         AtomicBoolean heldBlocks = new AtomicBoolean();
-        List<ChatResponse> got = model.stream(prompt(200, new Moe4jChatOptions().thinking(Thinking.OFF).seed(7)))
+        long tokensBefore = engine.tokensGenerated();
+        List<ChatResponse> got = model.stream(prompt(900, new Moe4jChatOptions().thinking(Thinking.OFF).seed(7)))
                 .doOnNext(c -> heldBlocks.set(engine.freeKvBlocks() < engine.kvBlocks()))
                 .take(1).collectList().block();
         assertEquals(1, got.size());
@@ -206,6 +207,8 @@ class Moe4jChatModelTest {
         assertTrue(heldBlocks.get(), "precondition: the stream held KV blocks while it ran");
         assertEquals(engine.kvBlocks(), engine.freeKvBlocks(), "the cancelled request gave its KV blocks back");
         assertEquals(0, engine.runningRequests());
+        long generated = engine.tokensGenerated() - tokensBefore;
+        assertTrue(generated < 100, "generation stopped soon after the cancel, not at maxTokens: " + generated + " tokens");
     }
 
     @Test
