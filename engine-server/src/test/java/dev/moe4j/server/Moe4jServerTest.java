@@ -78,8 +78,8 @@ class Moe4jServerTest {
 
     @Test
     void nonStreamingChatEqualsEngineChat() throws Exception {
-        ChatResponse expected = engine.chat(expectedChat(40, 7));
-        HttpResponse<String> r = Http.post(server, "/v1/chat/completions", chatBody(40, 7, ""));
+        ChatResponse expected = engine.chat(expectedChat(20, 7));
+        HttpResponse<String> r = Http.post(server, "/v1/chat/completions", chatBody(20, 7, ""));
         assertEquals(200, r.statusCode(), r.body());
         assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
         JsonNode body = Http.json(r.body());
@@ -97,9 +97,9 @@ class Moe4jServerTest {
 
     @Test
     void streamedDeltasConcatenateToTheSameAnswerAndEndWithUsage() throws Exception {
-        ChatResponse expected = engine.chat(expectedChat(40, 11));
+        ChatResponse expected = engine.chat(expectedChat(20, 11));
         HttpResponse<String> r = Http.post(server, "/v1/chat/completions",
-                chatBody(40, 11, ", \"stream\": true, \"stream_options\": {\"include_usage\": true}"));
+                chatBody(20, 11, ", \"stream\": true, \"stream_options\": {\"include_usage\": true}"));
         assertEquals(200, r.statusCode(), r.body());
         assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
         List<JsonNode> events = Http.events(r.body());
