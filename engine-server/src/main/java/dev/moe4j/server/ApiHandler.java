@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -38,6 +39,8 @@ import org.slf4j.LoggerFactory;
 final class ApiHandler extends Handler.Abstract {
     private static final Logger LOG = LoggerFactory.getLogger(ApiHandler.class);
     private static final String JSON_TYPE = "application/json";
+    /** Seconds a stream may stay silent before a keep-alive comment checks that its client is still there. */
+    static final int KEEP_ALIVE_SECONDS = 2;
 
     /** A route and its one method; {@code label} is the route's name in the metrics. */
     enum Route {
@@ -349,7 +352,13 @@ final class ApiHandler extends Handler.Abstract {
         try {
             send(response, sse.first());
             while (true) {
-                GenerationEvents.Event event = events.take();
+                GenerationEvents.Event event = events.poll(KEEP_ALIVE_SECONDS, TimeUnit.SECONDS);
+                if (event == null) {
+                    // nothing to say while waiting in the queue or reading a long prompt: an SSE comment (which
+                    // clients ignore) finds out whether the client is still there, and frees its place if not
+                    write(response, ": keep-alive\n\n");
+                    continue;
+                }
                 if (event instanceof GenerationEvents.Failed f) {
                     LOG.warn("streamed generation failed", f.error());
                     ApiException e = new ApiException(500, "server_error", "generation failed: "
@@ -383,11 +392,14 @@ final class ApiHandler extends Handler.Abstract {
     }
 
     private static void send(Response response, String json) throws IOException {
-        if (json == null) {
-            return;
+        if (json != null) {
+            write(response, "data: " + json + "\n\n");
         }
+    }
+
+    private static void write(Response response, String text) throws IOException {
         try (Blocker.Callback written = Blocker.callback()) {
-            Content.Sink.write(response, false, "data: " + json + "\n\n", written);
+            Content.Sink.write(response, false, text, written);
             written.block();
         }
     }

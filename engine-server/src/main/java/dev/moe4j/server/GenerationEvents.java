@@ -86,9 +86,9 @@ final class GenerationEvents implements ChatListener {
         }
     }
 
-    /** The next event, waiting for it. */
-    Event take() throws InterruptedException {
-        return queue.take();
+    /** The next event, or null if none came within the timeout. */
+    Event poll(long timeout, TimeUnit unit) throws InterruptedException {
+        return queue.poll(timeout, unit);
     }
 
     /** The reader is gone: drop what is queued and everything that follows. */

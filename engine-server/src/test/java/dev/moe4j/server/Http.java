@@ -63,8 +63,8 @@ final class Http {
         List<JsonNode> out = new ArrayList<>();
         String last = null;
         for (String block : body.split("\n\n")) {
-            if (block.isBlank()) {
-                continue;
+            if (block.isBlank() || block.startsWith(":")) {
+                continue; // an SSE comment (keep-alive)
             }
             if (!block.startsWith("data: ")) {
                 throw new AssertionError("not an SSE data line: " + block);

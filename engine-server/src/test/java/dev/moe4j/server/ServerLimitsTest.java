@@ -8,7 +8,10 @@ import dev.moe4j.api.ChatHandle;
 import dev.moe4j.api.ChatListener;
 import dev.moe4j.api.CompletionRequest;
 import dev.moe4j.api.Engine;
+import dev.moe4j.api.FinishReason;
 import dev.moe4j.api.SamplingParams;
+import java.io.InputStream;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
@@ -129,20 +132,9 @@ class ServerLimitsTest {
     @Test
     void aFullQueueGets503WithRetryAfter() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        ChatHandle holder = engine.completeStream(
-                new CompletionRequest("hold", SamplingParams.GREEDY, 500, List.of(), 1L), new ChatListener() {
-                    @Override
-                    public void onContent(String delta) {
-                        try {
-                            release.await();
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                        }
-                    }
-                });
+        ChatHandle holder = holdTheOnlySequence(release);
         CompletableFuture<HttpResponse<String>> waiting = null;
         try {
-            await(() -> engine.runningRequests() == 1, "the holder runs");
             String body = "{\"prompt\": \"queued\", \"max_tokens\": 4, \"seed\": 2}";
             waiting = CompletableFuture.supplyAsync(() -> {
                 try {
@@ -158,6 +150,7 @@ class ServerLimitsTest {
             assertEquals("1", refused.headers().firstValue("Retry-After").orElse(""));
             assertEquals("server_overloaded", error(refused).get("code").asText());
             assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(2), "refused at once, not after a wait");
+            assertEquals(1, engine.runningRequests(), "the holder kept the sequence throughout");
         } finally {
             holder.cancel();
             release.countDown();
@@ -165,6 +158,62 @@ class ServerLimitsTest {
         HttpResponse<String> served = waiting.get(20, TimeUnit.SECONDS);
         assertEquals(200, served.statusCode(), served.body());
         holder.await();
+    }
+
+    /** A streaming client that gives up while its request still waits frees its place in the queue. */
+    @Test
+    void aStreamingClientThatLeavesWhileQueuedFreesItsPlace() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        ChatHandle holder = holdTheOnlySequence(release);
+        try {
+            HttpRequest request = HttpRequest.newBuilder(Http.uri(server, "/v1/chat/completions"))
+                    .header("Authorization", "Bearer " + KEY)
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"messages\": [{\"role\": \"user\", \"content\":"
+                            + " \"x\"}], \"stream\": true}")).build();
+            HttpResponse<InputStream> r = Http.CLIENT.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            assertEquals(200, r.statusCode());
+            await(() -> engine.queuedRequests() == 1, "the stream waits");
+            r.body().close();
+            await(() -> engine.queuedRequests() == 0, "the queued request is cancelled");
+            assertEquals(1, engine.runningRequests(), "the holder kept the sequence throughout");
+        } finally {
+            holder.cancel();
+            release.countDown();
+        }
+        holder.await();
+    }
+
+    /**
+     * A request whose listener blocks until released: the engine runs a few dozen tokens ahead of it, then pauses
+     * it, and it keeps the engine's only sequence meanwhile (its seed is one whose output runs past those tokens
+     * without an end token; callers check it still ran).
+     */
+    private static ChatHandle holdTheOnlySequence(CountDownLatch release) throws InterruptedException {
+        ChatHandle holder = engine.completeStream(longRequest(1000), new ChatListener() {
+                    @Override
+                    public void onContent(String delta) {
+                        try {
+                            release.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                });
+        await(() -> engine.runningRequests() == 1, "the holder runs");
+        return holder;
+    }
+
+    private static boolean checked;
+
+    /** A sampled request whose output (seed 4) runs past 150 tokens without an end token on the random model. */
+    private static CompletionRequest longRequest(int maxTokens) {
+        SamplingParams sampling = new SamplingParams(1.0, 40, 1, 0, 0, 0, 1);
+        if (!checked) {
+            CompletionRequest probe = new CompletionRequest("Tell a very long story.", sampling, 150, List.of(), 4L);
+            assertEquals(FinishReason.LENGTH, engine.complete(probe).finishReason(), "seed 4 no longer runs long");
+            checked = true;
+        }
+        return new CompletionRequest("Tell a very long story.", sampling, maxTokens, List.of(), 4L);
     }
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {
