@@ -52,6 +52,16 @@ final class OpenAiRequests {
                 "only {\"type\": \"text\"} is supported (no JSON mode or schema-constrained decoding)");
         rejectIf(body, "parallel_tool_calls", v -> v.isBoolean() && !v.booleanValue(),
                 "false is not supported: the model may call several tools in one turn");
+        rejectIf(body, "reasoning_effort", v -> true, "not supported; use chat_template_kwargs.enable_thinking and"
+                + " thinking_budget");
+        rejectIf(body, "audio", v -> true, "audio output is not supported");
+        rejectIf(body, "modalities", v -> !(v.isArray() && v.size() == 1 && "text".equals(v.get(0).asText())),
+                "only [\"text\"] is supported");
+        rejectIf(body, "echo", JsonNode::asBoolean, "echoing the prompt is not supported");
+        rejectIf(body, "add_generation_prompt", v -> !v.asBoolean(), "false is not supported");
+        rejectIf(body, "continue_final_message", JsonNode::asBoolean, "continuing the last message is not supported");
+        rejectIf(body, "chat_template", v -> true, "custom chat templates are not supported; the model's own is used");
+        rejectIf(body, "documents", v -> true, "documents are not supported");
 
         ChatRequest.Builder builder = ChatRequest.builder();
         builder.messages(OpenAiMessages.messages(body.get("messages")));
@@ -186,6 +196,17 @@ final class OpenAiRequests {
             throw ApiException.unsupported("n", "only n = 1 is supported, was " + n);
         }
         rejectIf(body, "logit_bias", v -> !(v.isObject() && v.isEmpty()), "logit biases are not supported");
+        // vLLM's extensions that change what is generated: refused, so that no client believes they applied
+        for (String guided : new String[] {"guided_json", "guided_regex", "guided_choice", "guided_grammar",
+                "structured_outputs", "logits_processors", "prompt_logprobs"}) {
+            rejectIf(body, guided, v -> true, "constrained decoding and logits processors are not supported");
+        }
+        rejectIf(body, "stop_token_ids", v -> !(v.isArray() && v.isEmpty()), "stop token ids are not supported;"
+                + " use stop strings");
+        rejectIf(body, "min_tokens", v -> !(v.isIntegralNumber() && v.asLong() == 0), "min_tokens is not supported");
+        rejectIf(body, "ignore_eos", JsonNode::asBoolean, "ignore_eos is not supported");
+        rejectIf(body, "include_stop_str_in_output", JsonNode::asBoolean, "stop strings are never included");
+        rejectIf(body, "use_beam_search", JsonNode::asBoolean, "beam search is not supported");
     }
 
     private static void rejectIf(JsonNode body, String field, java.util.function.Predicate<JsonNode> bad, String why) {

@@ -80,6 +80,8 @@ class ServerLimitsTest {
         "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"stop\": 7}          | stop",
         "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"seed\": 1.5}        | seed",
         "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"logprobs\": true}   | logprobs",
+        "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"reasoning_effort\": \"low\"} | reasoning_effort",
+        "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"guided_json\": {}}  | guided_json",
         "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"tool_choice\": \"required\"} | tool_choice",
         "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"tools\": [{\"type\": \"function\"}]} | tools[0].function.name",
         "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"stream_options\": {\"include_usage\": true}} | stream_options",
