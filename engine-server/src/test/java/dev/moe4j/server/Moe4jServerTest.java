@@ -23,8 +23,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -126,6 +129,28 @@ class Moe4jServerTest {
         JsonNode last = events.get(events.size() - 1);
         assertEquals(0, last.get("choices").size(), "the usage chunk has no choices");
         assertUsage(expected, last.get("usage"));
+    }
+
+    /** Clients at once are batched by the engine, and each still gets exactly what it gets alone. */
+    @Test
+    void concurrentRequestsEachGetTheirSoloAnswer() throws Exception {
+        List<ChatResponse> alone = new ArrayList<>();
+        for (int seed = 20; seed < 23; seed++) {
+            alone.add(engine.chat(expectedChat(16, seed)));
+        }
+        List<CompletableFuture<HttpResponse<String>>> together = new ArrayList<>();
+        for (int seed = 20; seed < 23; seed++) {
+            HttpRequest request = HttpRequest.newBuilder(Http.uri(server, "/v1/chat/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString(chatBody(16, seed, ""))).build();
+            together.add(Http.CLIENT.sendAsync(request, HttpResponse.BodyHandlers.ofString()));
+        }
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> r = together.get(i).get(30, TimeUnit.SECONDS);
+            assertEquals(200, r.statusCode(), r.body());
+            JsonNode json = Http.json(r.body());
+            assertEquals(alone.get(i).content(), json.get("choices").get(0).get("message").get("content").asText());
+            assertUsage(alone.get(i), json.get("usage"));
+        }
     }
 
     @Test
