@@ -122,7 +122,7 @@ public final class GgufTensorSource implements TensorSource {
      * other types are used in place, from the mapped file.
      */
     private Matrix forKernels(Matrix m) {
-        if (roundedActivations && m.type() == DType.Q4_0) {
+        if (roundedActivations && (m.type() == DType.Q4_0 || m.type() == DType.Q4_K)) {
             return m.withRoundedActivations();
         }
         return repack && Matrix.interleavable(m.type()) ? m.interleaved() : m;

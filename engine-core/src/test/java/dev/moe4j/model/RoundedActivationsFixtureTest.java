@@ -13,7 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The opt-in rounded-activation path of the Q4_0 fixtures, run one token at a time (it serves decode-sized products):
+ * The opt-in rounded-activation path of the Q4_0, Q4_K and Q4_K_M fixtures, run one token at a time (it serves decode-sized products):
  * the logits at every position, against llama.cpp's exact-weights reference, have a normalised mean squared error
  * no larger than llama.cpp's own on the same file ({@code llama_cpp_own_vs_exact_nmse}, its Q8_0-rounded
  * activations); and the path is really taken (its logits differ from the F32 path's). A whole prompt in one pass
@@ -26,8 +26,15 @@ class RoundedActivationsFixtureTest {
         return Fixtures.refs().stream().filter(r -> r.weights().equals("Q4_0")).toList();
     }
 
+    /** Fixtures with matrices that have a rounded-activation form: Q4_0, and Q4_K alone or in llama.cpp's mix. */
+    static List<Fixtures.Ref> roundedFixtures() {
+        return Fixtures.refs().stream()
+                .filter(r -> List.of("Q4_0", "Q4_K", "Q4_K_M").contains(r.weights().toUpperCase(java.util.Locale.ROOT)))
+                .toList();
+    }
+
     @ParameterizedTest(name = "{0}")
-    @MethodSource("q4_0Fixtures")
+    @MethodSource("roundedFixtures")
     void stepwiseLogitsAreAsCloseToTheExactOnesAsLlamaCppIs(Fixtures.Ref ref) throws Exception {
         double limit = ref.json().get("llama_cpp_own_vs_exact_nmse").asDouble();
         float[] exact = ref.expectedLogits();

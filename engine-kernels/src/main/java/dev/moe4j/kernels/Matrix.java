@@ -27,12 +27,12 @@ import java.util.stream.IntStream;
  *     {@code data} at float index {@code o / type.blockBytes()}, exactly its f16 scale widened: the 16-lane
  *     mat-vecs read these instead of the blocks' halves, so only {@link #interleaved()} and {@link #rowSlice}
  *     should make them (the constructor checks their size, not their values)
- * @param rounded null, or (Q4_0 only) the same matrix in the form products of up to 4 tokens take with rounded
- *     activations ({@link #withRoundedActivations()}); larger products sum {@code data}'s widened rows in column
- *     order
+ * @param rounded null, or (Q4_0 and Q4_K) the same matrix in the form products of up to 4 tokens take with rounded
+ *     activations ({@link #withRoundedActivations()}); larger products sum {@code data}'s widened rows, Q4_0's in
+ *     column order
  */
 public record Matrix(String name, MemorySegment data, DType type, int rows, int cols, int rowGroup,
-        MemorySegment scales, Q4_0Rounded rounded) {
+        MemorySegment scales, RoundedForm rounded) {
 
     /** Rows per interleaved group. */
     public static final int GROUP = 4;
@@ -69,10 +69,17 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
                         + " bytes of scales, storage has " + scales.byteSize());
             }
         }
-        if (rounded != null && (type != DType.Q4_0 || rounded.rows() != rows || rounded.cols() != cols)) {
+        if (rounded != null && (type != roundedType(rounded) || rounded.rows() != rows || rounded.cols() != cols)) {
             throw new IllegalArgumentException(name + ": a rounded-activation form of [" + rounded.rows() + "]["
                     + rounded.cols() + "] does not fit " + type + " [" + rows + "][" + cols + "]");
         }
+    }
+
+    private static DType roundedType(RoundedForm form) {
+        return switch (form) {
+            case Q4_0Rounded q -> DType.Q4_0;
+            case Q4_KRounded q -> DType.Q4_K;
+        };
     }
 
     /** A matrix without a rounded-activation form. */
@@ -82,23 +89,30 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
     }
 
     /**
-     * This Q4_0 matrix with its {@linkplain Q4_0Rounded rounded-activation form} made (copied into native memory):
-     * its products of up to {@link Q4_0Rounded#MAX_TOKENS} tokens then round the activations to 9 bits per block of
-     * 32 (llama.cpp rounds to 8) and run up to twice as fast; larger products keep F32 activations but sum in
-     * column order ({@link Q4_0Rounded#matmulScalar}), faster than the canonical lane order. Neither gives the bits
-     * of the default products, and a token's result then depends on whether it was computed in a product of more
-     * than 4 tokens.
+     * This Q4_0 or Q4_K matrix with its rounded-activation form made (copied into native memory): its products of up
+     * to {@link RoundedForm#MAX_TOKENS} tokens then round the activations to 9 bits per block ({@link Q4_0Rounded}:
+     * 32 values, {@link Q4_KRounded}: 256; llama.cpp rounds to 8) and multiply in 16-bit integer lanes. Larger
+     * products keep F32 activations; Q4_0's sum in column order ({@link Q4_0Rounded#matmulScalar}), faster than the
+     * canonical lane order, Q4_K's as by default. A rounded product does not give the default product's bits.
      *
-     * @throws IllegalArgumentException for types other than Q4_0
+     * @throws IllegalArgumentException for types other than Q4_0 and Q4_K
      */
     public Matrix withRoundedActivations() {
-        return rounded != null ? this
-                : new Matrix(name, data, type, rows, cols, rowGroup, scales, Q4_0Rounded.of(this));
+        if (rounded != null) {
+            return this;
+        }
+        RoundedForm form = switch (type) {
+            case Q4_0 -> Q4_0Rounded.of(this);
+            case Q4_K -> Q4_KRounded.of(this);
+            default -> throw new IllegalArgumentException(
+                    name + ": rounded activations are for Q4_0 and Q4_K matrices, not " + type);
+        };
+        return new Matrix(name, data, type, rows, cols, rowGroup, scales, form);
     }
 
     /** Whether a product of {@code nTokens} tokens with this matrix rounds its activations ({@link Q4_0Rounded}). */
     public boolean roundsActivations(int nTokens) {
-        return rounded != null && nTokens <= Q4_0Rounded.MAX_TOKENS;
+        return rounded != null && nTokens <= RoundedForm.MAX_TOKENS;
     }
 
     /**
@@ -106,7 +120,7 @@ public record Matrix(String name, MemorySegment data, DType type, int rows, int 
      * Q4_0Rounded#matmulScalar}): the rounded-activation form's products of more than {@link Q4_0Rounded#MAX_TOKENS}.
      */
     public boolean sumsInColumnOrder(int nTokens) {
-        return rounded != null && nTokens > Q4_0Rounded.MAX_TOKENS;
+        return rounded instanceof Q4_0Rounded && nTokens > RoundedForm.MAX_TOKENS;
     }
 
     /** Whether {@link #interleaved()} also widens this type's block scales ({@link #scales()}). */

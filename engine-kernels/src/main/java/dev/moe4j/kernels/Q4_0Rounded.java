@@ -42,16 +42,16 @@ import java.util.stream.IntStream;
  * products, so here a token's prefill result differs, in the last bits, from its one-token result. Either way a token's
  * result never depends on the other tokens of its batch or on how rows are split.
  */
-public final class Q4_0Rounded {
+public final class Q4_0Rounded implements RoundedForm {
 
     /** Rows per group: one per 16-bit lane of a 512-bit register. */
-    public static final int ROWS = 32;
+    public static final int ROWS = RoundedForm.ROWS;
     /**
      * Tokens up to which a product takes this form (a decode step of up to this many sequences): each token's
      * result is the one-token product's, whatever the batch. Larger batches (prefill) keep F32 activations and sum
      * in column order ({@link #matmulScalar}).
      */
-    public static final int MAX_TOKENS = 4;
+    public static final int MAX_TOKENS = RoundedForm.MAX_TOKENS;
     /** Rounding steps either side of 0: activations are rounded to q·dx with |q| ≤ STEPS. */
     public static final float STEPS = 255f;
     private static final int BLOCK = 32;
@@ -113,21 +113,24 @@ public final class Q4_0Rounded {
         return new Q4_0Rounded(w.rows(), w.cols(), out);
     }
 
+    @Override
     public int rows() {
         return rows;
     }
 
+    @Override
     public int cols() {
         return cols;
     }
 
     /** {@code [group][block]} of {@link #GROUP_BLOCK_BYTES}, see the class comment. */
+    @Override
     public MemorySegment data() {
         return data;
     }
 
-    /** Rows [from, from + count) as a form of their own (a view); {@code from} starts a group. */
-    Q4_0Rounded rowSlice(int from, int count) {
+    @Override
+    public Q4_0Rounded rowSlice(int from, int count) {
         Objects.checkFromIndexSize(from, count, rows);
         if (from % ROWS != 0 || (count % ROWS != 0 && from + count != rows)) {
             throw new IllegalArgumentException("rows [" + from + ", " + (from + count)

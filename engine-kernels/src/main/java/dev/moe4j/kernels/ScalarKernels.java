@@ -178,7 +178,11 @@ public final class ScalarKernels implements KernelProvider {
     @Override
     public void matmul(float[] out, Matrix w, float[] x, int nTokens, int rowStart, int rowEnd) {
         if (w.roundsActivations(nTokens)) {
-            Q4_0Rounded.matvecScalar(out, w, x, nTokens, rowStart, rowEnd);
+            if (w.rounded() instanceof Q4_KRounded) {
+                Q4_KRounded.matvecScalar(out, w, x, nTokens, rowStart, rowEnd);
+            } else {
+                Q4_0Rounded.matvecScalar(out, w, x, nTokens, rowStart, rowEnd);
+            }
             return;
         }
         if (w.sumsInColumnOrder(nTokens)) {

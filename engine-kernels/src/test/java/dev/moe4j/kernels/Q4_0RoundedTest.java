@@ -203,7 +203,7 @@ class Q4_0RoundedTest {
     }
 
     @Test
-    void onlyQ4_0HasTheForm() {
+    void onlyQ4_0AndQ4_KHaveTheForm() {
         Matrix q8 = TestMatrices.random(new Random(1), DType.Q8_0, 4, 64);
         assertThrows(IllegalArgumentException.class, q8::withRoundedActivations);
         Matrix q4 = TestMatrices.random(new Random(1), DType.Q4_0, 4, 64).withRoundedActivations();

@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Run with JMH's runner on the module's classpath ({@code java --add-modules jdk.incubator.vector -cp
  * "engine-bench/target/classes:engine-bench/target/lib/*" org.openjdk.jmh.Main MatmulBench}); filter with
  * {@code -p type=Q8_0 -p provider=vector}. Q8_0, Q4_0 and Q4_K weights are interleaved as the GGUF
- * loader stores them; {@code Q4_0_ROUNDED} is Q4_0 with the opt-in rounded-activation form.
+ * loader stores them; {@code Q4_0_ROUNDED} and {@code Q4_K_ROUNDED} have the opt-in rounded-activation form.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -48,10 +48,10 @@ public class MatmulBench {
     public String shape;
 
     /**
-     * A DType, or Q4_0_ROUNDED: Q4_0 with its rounded-activation form (one token: its rounded kernel; 32 tokens: its
-     * column-order tile).
+     * A DType, or Q4_0_ROUNDED / Q4_K_ROUNDED: with the rounded-activation form (one token: its rounded kernel; 32
+     * tokens: Q4_0's column-order tile, Q4_K's default tile).
      */
-    @Param({"F32", "BF16", "Q8_0", "Q4_0", "Q4_0_ROUNDED"})
+    @Param({"F32", "BF16", "Q8_0", "Q4_0", "Q4_0_ROUNDED", "Q4_K", "Q4_K_ROUNDED"})
     public String type;
 
     @Param({"1", "32"})
@@ -72,8 +72,9 @@ public class MatmulBench {
         int cols = Integer.parseInt(dims[1]);
         kernels = provider.equals("scalar") ? KernelProviders.scalar() : KernelProviders.vector(0);
         SplittableRandom random = new SplittableRandom(42);
-        boolean rounded = type.equals("Q4_0_ROUNDED");
-        weights = RandomWeights.matrix(random, rounded ? DType.Q4_0 : DType.valueOf(type), rows, cols);
+        boolean rounded = type.endsWith("_ROUNDED");
+        weights = RandomWeights.matrix(random,
+                DType.valueOf(rounded ? type.substring(0, type.length() - "_ROUNDED".length()) : type), rows, cols);
         if (rounded) {
             weights = weights.withRoundedActivations();
         }

@@ -89,7 +89,7 @@ final class Q4_0RoundedRows {
      * weights then come from L2 after the first.
      */
     static void matvec(Lanes lanes, float[] out, Matrix w, float[] x, int nTokens, int rowStart, int rowEnd) {
-        Q4_0Rounded form = w.rounded();
+        Q4_0Rounded form = (Q4_0Rounded) w.rounded();
         int cols = w.cols();
         int rowsAll = w.rows();
         int blocks = cols / BLOCK;

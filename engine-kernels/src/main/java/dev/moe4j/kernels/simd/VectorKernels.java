@@ -2,6 +2,7 @@ package dev.moe4j.kernels.simd;
 
 import dev.moe4j.kernels.KernelProvider;
 import dev.moe4j.kernels.Matrix;
+import dev.moe4j.kernels.Q4_KRounded;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -133,7 +134,11 @@ public final class VectorKernels implements KernelProvider {
     @Override
     public void matmul(float[] out, Matrix w, float[] x, int nTokens, int rowStart, int rowEnd) {
         if (w.roundsActivations(nTokens)) {
-            Q4_0RoundedRows.matvec(lanes, out, w, x, nTokens, rowStart, rowEnd);
+            if (w.rounded() instanceof Q4_KRounded) {
+                Q4_KRoundedRows.matvec(lanes, out, w, x, nTokens, rowStart, rowEnd);
+            } else {
+                Q4_0RoundedRows.matvec(lanes, out, w, x, nTokens, rowStart, rowEnd);
+            }
             return;
         }
         if (w.sumsInColumnOrder(nTokens)) {
