@@ -94,16 +94,19 @@ final class ChatCommand implements Callable<Integer> {
             turn.add(ChatMessage.user(line));
             ChatRequest request = generation.apply(ChatRequest.builder().messages(turn), thinking).build();
             ChatResponse r;
-            try (LineInput.Interrupts ignored = lines.onInterrupt(() -> {
+            // Ctrl-C while the answer streams cancels it (within one step) instead of ending the process
+            LineInput.Interrupts interrupts = lines.onInterrupt(() -> {
                 ChatHandle h = running.get();
                 if (h != null) {
                     h.cancel();
                 }
-            })) {
+            });
+            try {
                 running.set(engine.chatStream(request, new StreamPrinter(main.out, main.terminal)));
                 r = running.get().await();
             } finally {
                 running.set(null);
+                interrupts.close();
             }
             if (r.finishReason() == FinishReason.CANCELLED) {
                 // a stopped answer is left out of the history, with the message it answered
