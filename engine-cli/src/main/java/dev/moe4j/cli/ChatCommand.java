@@ -46,7 +46,7 @@ final class ChatCommand implements Callable<Integer> {
         generation.validate();
         Path path = model.resolve(main.err);
         try (Engine engine = model.loadEngine(path, generation.engineOptions(), main.err);
-                LineInput lines = main.terminal ? LineInput.terminal() : LineInput.plain(main.in, main.out)) {
+                LineInput lines = main.chatInput.open()) {
             converse(engine, lines);
         }
         return 0;

@@ -52,9 +52,13 @@ interface LineInput extends Closeable {
         };
     }
 
-    /** JLine on the process's terminal: line editing, in-memory history, Ctrl-C as a signal between lines. */
+    /** JLine on the process's terminal. */
     static LineInput terminal() throws IOException {
-        Terminal terminal = TerminalBuilder.builder().system(true).build();
+        return editor(TerminalBuilder.builder().system(true).build());
+    }
+
+    /** JLine on {@code terminal}: line editing, in-memory history, Ctrl-C as a signal between lines. */
+    static LineInput editor(Terminal terminal) {
         DefaultParser parser = new DefaultParser();
         // a message is taken as typed: no quotes to balance, no backslash escapes
         parser.setQuoteChars(new char[0]);

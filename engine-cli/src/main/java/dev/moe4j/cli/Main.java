@@ -57,11 +57,20 @@ public final class Main implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** Opens the chat's input: the line editor on a terminal, else plain lines of {@link #in}. */
+    interface ChatInput {
+        LineInput open() throws IOException;
+    }
+
+    /** Replaced by tests that drive the line editor through a terminal of their own. */
+    ChatInput chatInput;
+
     Main(InputStream in, PrintStream out, PrintStream err, boolean terminal) {
         this.in = in;
         this.out = out;
         this.err = err;
         this.terminal = terminal;
+        this.chatInput = () -> terminal ? LineInput.terminal() : LineInput.plain(in, out);
     }
 
     /** Not on a terminal: how tests and other programs call it. */
