@@ -14,14 +14,14 @@ final class ModelPaths {
         if (given != null) {
             Path p = Path.of(given);
             if (!Files.exists(p)) {
-                throw new Args.UsageException("model " + p + " does not exist");
+                throw new UsageException("model " + p + " does not exist");
             }
             return p;
         }
         String home = System.getProperty("moe4j.home", ".");
         Path demo = Path.of(home).resolve(DEMO);
         if (!Files.isRegularFile(demo)) {
-            throw new Args.UsageException("no --model given and the bundled demo model " + demo
+            throw new UsageException("no --model given and the bundled demo model " + demo
                     + " is missing (run through scripts/moe4j, or pass --model)");
         }
         err.println("no --model given: using the bundled demo model " + DEMO

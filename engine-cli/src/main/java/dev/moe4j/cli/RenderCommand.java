@@ -12,6 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code moe4j render --chat-template T.jinja|M.gguf|NAME --request R.json}: prints the exact prompt the chat
@@ -19,19 +23,29 @@ import java.util.Arrays;
  * programs can compare it byte for byte. The template comes from a Jinja file or a GGUF model's
  * {@code tokenizer.chat_template} (either recognised as a known template), or is named.
  */
-final class RenderCommand {
-    private final PrintStream out;
+@Command(name = "render", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Print the prompt a chat template makes of a request.",
+        description = {"Prints the exact prompt the chat template makes of the request (messages, tools,"
+                + " enable_thinking, add_generation_prompt), as UTF-8, no newline added."})
+final class RenderCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
 
-    RenderCommand(PrintStream out) {
-        this.out = out;
-    }
+    @Option(names = "--chat-template", paramLabel = "T.jinja|M.gguf|NAME", required = true,
+            description = "a Jinja file, a GGUF model's template, or a known template's name")
+    String chatTemplate;
 
-    int run(Args args) throws IOException {
-        ChatTemplate template = template(args.require("chat-template"));
-        Path requestFile = Path.of(args.require("request"));
+    @Option(names = "--request", paramLabel = "R.json", required = true,
+            description = "the request as JSON (a chat fixture line)")
+    Path requestFile;
+
+    @Override
+    public Integer call() throws IOException {
         if (!Files.isRegularFile(requestFile)) {
-            throw new Args.UsageException("--request file " + requestFile + " does not exist");
+            throw new UsageException("--request file " + requestFile + " does not exist");
         }
+        ChatTemplate template = template(chatTemplate);
+        PrintStream out = main.out;
         RenderRequest request;
         try {
             request = RenderRequest.parse(Files.readString(requestFile, StandardCharsets.UTF_8));
@@ -52,7 +66,7 @@ final class RenderCommand {
         if (ChatTemplates.names().contains(fileOrName)) {
             return ChatTemplates.byName(fileOrName);
         }
-        throw new Args.UsageException("--chat-template " + fileOrName + " is neither a file nor a template name ("
+        throw new UsageException("--chat-template " + fileOrName + " is neither a file nor a template name ("
                 + String.join(", ", ChatTemplates.names()) + ")");
     }
 

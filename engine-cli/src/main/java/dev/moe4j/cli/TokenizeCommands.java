@@ -13,6 +13,10 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code moe4j tokenize} and {@code moe4j detokenize}. With {@code --jsonl}, one JSON value per input line and one
@@ -30,7 +34,7 @@ final class TokenizeCommands {
             p = p.resolve("tokenizer.json");
         }
         if (!Files.isRegularFile(p)) {
-            throw new Args.UsageException("tokenizer " + p + " does not exist");
+            throw new UsageException("tokenizer " + p + " does not exist");
         }
         if (p.getFileName().toString().endsWith(".gguf")) {
             try (GgufFile f = GgufFile.open(p)) {
@@ -40,61 +44,112 @@ final class TokenizeCommands {
         return Tokenizer.fromHuggingFace(p);
     }
 
-    static int tokenize(Args args, InputStream in, PrintStream out) throws IOException {
-        Tokenizer t = load(args.require("tokenizer"));
-        boolean special = !args.flag("no-special");
-        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-        if (args.flag("jsonl")) {
-            String line;
-            int lineNo = 0;
-            while ((line = reader.readLine()) != null) {
-                lineNo++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                JsonNode node = JSON.readTree(line);
-                if (!node.isTextual()) {
-                    throw new Args.UsageException("line " + lineNo + " of the input is not a JSON string");
-                }
-                out.println(JSON.writeValueAsString(t.encode(node.asText(), special)));
+    /** {@code moe4j tokenize}: text to ids. */
+    @Command(name = "tokenize", mixinStandardHelpOptions = true, sortOptions = false,
+            header = "Text to token ids.",
+            description = {"Ids of the text (stdin or --text) as a JSON array.",
+                    "--jsonl: one JSON string per input line in, one JSON array per line out."})
+    static final class Tokenize implements Callable<Integer> {
+        @ParentCommand
+        Main main;
+
+        @Option(names = "--tokenizer", paramLabel = "FILE", required = true,
+                description = "a tokenizer.json (or its directory) or a GGUF model")
+        String tokenizer;
+
+        @Option(names = "--jsonl", description = "JSON lines in and out")
+        boolean jsonl;
+
+        @Option(names = "--text", paramLabel = "TEXT", description = "the text (instead of stdin)")
+        String text;
+
+        @Option(names = "--no-special", description = "special-token text is encoded as plain text")
+        boolean noSpecial;
+
+        @Override
+        public Integer call() throws IOException {
+            if (jsonl && text != null) {
+                throw new UsageException("--jsonl reads stdin; it does not take --text");
             }
-        } else {
-            String text = args.get("text");
-            if (text == null) {
-                text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            Tokenizer t = load(tokenizer);
+            boolean special = !noSpecial;
+            PrintStream out = main.out;
+            if (jsonl) {
+                BufferedReader reader = new BufferedReader(new InputStreamReader(main.in, StandardCharsets.UTF_8));
+                String line;
+                int lineNo = 0;
+                while ((line = reader.readLine()) != null) {
+                    lineNo++;
+                    if (line.isBlank()) {
+                        continue;
+                    }
+                    JsonNode node = JSON.readTree(line);
+                    if (!node.isTextual()) {
+                        throw new UsageException("line " + lineNo + " of the input is not a JSON string");
+                    }
+                    out.println(JSON.writeValueAsString(t.encode(node.asText(), special)));
+                }
+            } else {
+                String input = text != null ? text : new String(main.in.readAllBytes(), StandardCharsets.UTF_8);
+                out.println(JSON.writeValueAsString(t.encode(input, special)));
             }
-            out.println(JSON.writeValueAsString(t.encode(text, special)));
+            out.flush();
+            return 0;
         }
-        out.flush();
-        return 0;
     }
 
-    static int detokenize(Args args, InputStream in, PrintStream out) throws IOException {
-        Tokenizer t = load(args.require("tokenizer"));
-        boolean skip = args.flag("skip-special");
-        if (args.flag("jsonl")) {
-            BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-            String line;
-            int lineNo = 0;
-            while ((line = reader.readLine()) != null) {
-                lineNo++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                JsonNode node = JSON.readTree(line);
-                if (!node.isArray()) {
-                    throw new Args.UsageException("line " + lineNo + " of the input is not a JSON array of ids");
-                }
-                out.println(JSON.writeValueAsString(t.decode(JSON.convertValue(node, int[].class), skip)));
+    /** {@code moe4j detokenize}: ids to text. */
+    @Command(name = "detokenize", mixinStandardHelpOptions = true, sortOptions = false,
+            header = "Token ids to text.",
+            description = {"The reverse of tokenize: ids (stdin or --ids) to text.",
+                    "--jsonl: JSON arrays in, JSON strings out."})
+    static final class Detokenize implements Callable<Integer> {
+        @ParentCommand
+        Main main;
+
+        @Option(names = "--tokenizer", paramLabel = "FILE", required = true,
+                description = "a tokenizer.json (or its directory) or a GGUF model")
+        String tokenizer;
+
+        @Option(names = "--jsonl", description = "JSON lines in and out")
+        boolean jsonl;
+
+        @Option(names = "--ids", paramLabel = "IDS", description = "the ids, e.g. 1,2,3 (instead of stdin)")
+        String ids;
+
+        @Option(names = "--skip-special", description = "leave special tokens out of the text")
+        boolean skipSpecial;
+
+        @Override
+        public Integer call() throws IOException {
+            if (jsonl && ids != null) {
+                throw new UsageException("--jsonl reads stdin; it does not take --ids");
             }
-        } else {
-            String ids = args.get("ids");
-            if (ids == null) {
-                ids = new String(in.readAllBytes(), StandardCharsets.UTF_8).replaceAll("[\\[\\]]", " ");
+            Tokenizer t = load(tokenizer);
+            PrintStream out = main.out;
+            if (jsonl) {
+                BufferedReader reader = new BufferedReader(new InputStreamReader(main.in, StandardCharsets.UTF_8));
+                String line;
+                int lineNo = 0;
+                while ((line = reader.readLine()) != null) {
+                    lineNo++;
+                    if (line.isBlank()) {
+                        continue;
+                    }
+                    JsonNode node = JSON.readTree(line);
+                    if (!node.isArray()) {
+                        throw new UsageException("line " + lineNo + " of the input is not a JSON array of ids");
+                    }
+                    out.println(JSON.writeValueAsString(t.decode(JSON.convertValue(node, int[].class), skipSpecial)));
+                }
+            } else {
+                int[] parsed = ids != null ? TokenIds.parse("--ids", ids)
+                        : TokenIds.parse("the input", new String(main.in.readAllBytes(), StandardCharsets.UTF_8)
+                                .replaceAll("[\\[\\]]", " "));
+                out.print(t.decode(parsed, skipSpecial));
             }
-            out.print(t.decode(Args.parseTokenList(ids), skip));
+            out.flush();
+            return 0;
         }
-        out.flush();
-        return 0;
     }
 }

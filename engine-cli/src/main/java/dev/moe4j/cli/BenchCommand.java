@@ -1,0 +1,188 @@
+package dev.moe4j.cli;
+
+import dev.moe4j.api.Engine;
+import dev.moe4j.bench.EndToEndBench;
+import dev.moe4j.bench.MemoryBandwidth;
+import dev.moe4j.bench.ParallelBench;
+import dev.moe4j.bench.ResidentMemory;
+import dev.moe4j.kernels.Kernels;
+import dev.moe4j.model.Model;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code moe4j bench}: one stream's prefill and decode speed, or with --parallel N streams through the scheduler. */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Measure prefill and decode speed (one stream, or --parallel N).",
+        description = {"Prefill (ppN) and decode (tgN) tokens/s, median of -r runs, with the decode weight bandwidth"
+                + " and this machine's measured read bandwidth.",
+                "--parallel N: N requests at once through the scheduler: aggregate decode tokens/s and time to first"
+                        + " token; then inter-token latency p50/p99 of N streams while a --long prompt arrives."})
+final class BenchCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Option(names = "-p", paramLabel = "N", defaultValue = "512",
+            description = "prompt tokens (default: ${DEFAULT-VALUE}; 0: no prefill test)")
+    int promptTokens;
+
+    @Option(names = "-n", paramLabel = "N", defaultValue = "128",
+            description = "generated tokens (default: ${DEFAULT-VALUE}; 0: no decode test)")
+    int genTokens;
+
+    @Option(names = "-r", paramLabel = "N", description = "runs, the median reported (default: 5)")
+    Integer reps;
+
+    @Option(names = "--json", description = "one JSON object per line instead of a table")
+    boolean json;
+
+    @Option(names = "--parallel", paramLabel = "N", description = "N streams at once through the scheduler")
+    Integer parallel;
+
+    @Option(names = "--long", paramLabel = "N",
+            description = "with --parallel: the long prompt's tokens (default: 2000)")
+    Integer longPrompt;
+
+    @Option(names = "--step-tokens", paramLabel = "K",
+            description = "with --parallel: tokens a step while streams decode (Engine.Options.decodeStepTokens)")
+    Integer stepTokens;
+
+    @Option(names = "--batch-tokens", paramLabel = "B",
+            description = "with --parallel: tokens a step while none decodes (Engine.Options.maxBatchTokens)")
+    Integer batchTokens;
+
+    @Mixin
+    ModelOptions model = new ModelOptions();
+
+    @Override
+    public Integer call() throws Exception {
+        return parallel != null ? parallel() : single();
+    }
+
+    private int single() throws Exception {
+        String parallelOnly = longPrompt != null ? "--long" : stepTokens != null ? "--step-tokens"
+                : batchTokens != null ? "--batch-tokens" : null;
+        if (parallelOnly != null) {
+            throw new UsageException(parallelOnly + " applies only with --parallel");
+        }
+        int runs = reps != null ? reps : 5;
+        if (promptTokens < 0 || genTokens < 0 || runs < 1) {
+            throw new UsageException("bench needs -p >= 0, -n >= 0 and -r >= 1, was -p " + promptTokens + " -n "
+                    + genTokens + " -r " + runs);
+        }
+        Path path = model.resolve(main.err);
+        try (Model loaded = model.loadModel(path, main.err)) {
+            return single(loaded, runs);
+        }
+    }
+
+    private int parallel() throws Exception {
+        int longTokens = longPrompt != null ? longPrompt : 2000;
+        if (reps != null) {
+            throw new UsageException("-r applies only without --parallel");
+        }
+        if (parallel < 1 || promptTokens < 1 || genTokens < 2 || longTokens < 1) {
+            throw new UsageException("bench --parallel needs N >= 1, -p >= 1, -n >= 2 and --long >= 1, was "
+                    + parallel + ", -p " + promptTokens + " -n " + genTokens + " --long " + longTokens);
+        }
+        if ((stepTokens != null && stepTokens < 1) || (batchTokens != null && batchTokens < 1)) {
+            throw new UsageException("--step-tokens and --batch-tokens must be >= 1");
+        }
+        Path path = model.resolve(main.err);
+        Engine.Options options = Engine.Options.defaults().withRoundedActivations(model.rounded())
+                .withMaxSequences(parallel + 1) // the N streams and the long prompt at once
+                .withContextLength(Math.max(longTokens, promptTokens) + 1024);
+        if (stepTokens != null) {
+            options = options.withDecodeStepTokens(stepTokens);
+        }
+        if (batchTokens != null) {
+            options = options.withMaxBatchTokens(batchTokens);
+        }
+        PrintStream err = main.err;
+        long start = System.nanoTime();
+        try (Engine engine = Engine.load(path, options)) {
+            err.printf("loaded %s in %d ms; %d / %d tokens a step%n", path.getFileName(),
+                    (System.nanoTime() - start) / 1_000_000, options.maxBatchTokens(), options.decodeStepTokens());
+            return parallel(engine, longTokens);
+        }
+    }
+
+    private int parallel(Engine engine, int longTokens) throws InterruptedException {
+        int n = parallel;
+        PrintStream out = main.out;
+        PrintStream err = main.err;
+        // a first round compiles the kernels (JIT) for every batch shape the timed round meets
+        err.println("warming up (JIT) ...");
+        ParallelBench.run(engine, n, Math.min(promptTokens, 64), Math.min(genTokens, 16), Math.min(longTokens, 256),
+                s -> { });
+        ParallelBench.Result r = ParallelBench.run(engine, n, promptTokens, genTokens, longTokens, err::println);
+        String name = engine.config().architecture() + " " + engine.config().numLayers() + "L";
+        if (json) {
+            out.printf(Locale.ROOT, "{\"test\": \"parallel%d\", \"tokens_per_s\": %.3f, \"ttft_ms\": %.1f, "
+                            + "\"itl_p50_ms\": %.1f, \"itl_p99_ms\": %.1f, \"long_prompt_tokens\": %d, "
+                            + "\"long_prompt_ttft_ms\": %.1f, \"itl_samples\": %d, \"prompt_tokens\": %d, "
+                            + "\"gen_tokens\": %d, \"model\": \"%s\"}%n", n, r.tokensPerSecond(), r.ttftMs(),
+                    r.itlP50Ms(), r.itlP99Ms(), r.longPromptTokens(), r.longPromptTtftMs(), r.itlSamples(),
+                    r.promptTokens(), r.genTokens(), name);
+        } else {
+            out.printf("| model | test | aggregate decode t/s | TTFT ms | ITL p50 ms | ITL p99 ms | long prompt | its TTFT ms |%n");
+            out.printf("|---|---|---:|---:|---:|---:|---:|---:|%n");
+            out.printf(Locale.ROOT, "| %s | parallel%d (pp%d+tg%d) | %.2f | %.0f | %.1f | %.1f | %d | %.0f |%n", name,
+                    n, r.promptTokens(), r.genTokens(), r.tokensPerSecond(), r.ttftMs(), r.itlP50Ms(), r.itlP99Ms(),
+                    r.longPromptTokens(), r.longPromptTtftMs());
+        }
+        return 0;
+    }
+
+    private int single(Model loaded, int runs) {
+        PrintStream out = main.out;
+        PrintStream err = main.err;
+        Kernels kernels = loaded.kernels();
+        int threads = kernels.parallel().threads();
+        err.println("after load: " + ResidentMemory.describe());
+        err.println("measuring machine read bandwidth ...");
+        double machine = MemoryBandwidth.readGbPerSecond(kernels.parallel(), 2L << 30, 5);
+        List<EndToEndBench.Result> results = new ArrayList<>();
+        EndToEndBench.warmUp(loaded, 48, err::println);
+        if (promptTokens > 0) {
+            results.add(EndToEndBench.prefill(loaded, promptTokens, runs, err::println));
+        }
+        if (genTokens > 0) {
+            results.add(EndToEndBench.decode(loaded, genTokens, runs, err::println));
+        }
+        String name = loaded.config().architecture() + " " + loaded.config().numLayers() + "L";
+        // decode's Q4_0 activations: rounded with --rounded-activations, else F32
+        boolean rounded = model.rounded();
+        String activations = rounded ? "rounded" : "f32";
+        String kernelName = kernels.provider().name() + (rounded ? ", rounded activations" : "");
+        double sizeGb = EndToEndBench.totalWeightBytes(loaded) / 1e9;
+        if (!json) {
+            out.printf("| model | weights GB | kernels | threads | test | t/s | weight GB/s | machine read GB/s | of roofline |%n");
+            out.printf("|---|---:|---|---:|---|---:|---:|---:|---:|%n");
+        }
+        for (EndToEndBench.Result r : results) {
+            if (json) {
+                out.printf(Locale.ROOT, "{\"test\": \"%s\", \"tokens_per_s\": %.3f, \"weight_gb_per_s\": %s, "
+                                + "\"machine_read_gb_per_s\": %.3f, \"threads\": %d, \"kernels\": \"%s\", "
+                                + "\"model\": \"%s\", \"activations\": \"%s\"}%n",
+                        r.test(), r.tokensPerSecond(), Double.isNaN(r.weightGbPerSecond()) ? "null"
+                                : String.format(Locale.ROOT, "%.3f", r.weightGbPerSecond()),
+                        machine, threads, kernels.provider().name(), name, activations);
+            } else {
+                out.printf(Locale.ROOT, "| %s | %.2f | %s | %d | %s | %.2f | %s | %.1f | %s |%n", name, sizeGb,
+                        kernelName, threads, r.test(), r.tokensPerSecond(),
+                        Double.isNaN(r.weightGbPerSecond()) ? "" : String.format(Locale.ROOT, "%.1f", r.weightGbPerSecond()),
+                        machine, Double.isNaN(r.weightGbPerSecond()) ? ""
+                                : String.format(Locale.ROOT, "%.0f%%", 100 * r.weightGbPerSecond() / machine));
+            }
+        }
+        return 0;
+    }
+}
