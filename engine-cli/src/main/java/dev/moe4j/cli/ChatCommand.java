@@ -25,10 +25,17 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "chat", mixinStandardHelpOptions = true, sortOptions = false,
         header = "Chat on the terminal, or line by line over piped stdin.",
         description = {"Interactive chat, one message a line: /think and /no_think switch thinking, /reset clears the"
-                + " history, /exit quits.",
+                + " history, /help lists these, /exit quits.",
                 "On a terminal: line editing and history; Ctrl-C stops the answer being written, Ctrl-C or Ctrl-D at"
                         + " an empty prompt quits. Piped stdin is read line by line."})
 final class ChatCommand implements Callable<Integer> {
+    static final String COMMANDS = String.join("\n",
+            "/think      thinking on for the next answers",
+            "/no_think   thinking off",
+            "/reset      clear the conversation (the system message stays)",
+            "/help       this list",
+            "/exit       quit (also Ctrl-D, or Ctrl-C at an empty prompt; Ctrl-C during an answer stops it)");
+
     @ParentCommand
     Main main;
 
@@ -58,8 +65,7 @@ final class ChatCommand implements Callable<Integer> {
         if (system != null) {
             history.add(ChatMessage.system(system));
         }
-        main.err.println("type a message; /think and /no_think switch thinking, /reset clears the history,"
-                + " /exit quits");
+        main.err.println("type a message; /help lists the commands");
         AtomicReference<ChatHandle> running = new AtomicReference<>();
         while (true) {
             String line = lines.readLine("> ");
@@ -86,6 +92,10 @@ final class ChatCommand implements Callable<Integer> {
                         history.add(ChatMessage.system(system));
                     }
                     main.err.println("history cleared");
+                    continue;
+                }
+                case "/help" -> {
+                    main.err.println(COMMANDS);
                     continue;
                 }
                 default -> { }

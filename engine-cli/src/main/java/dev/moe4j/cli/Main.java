@@ -39,6 +39,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
                 TokenizeCommands.Tokenize.class,
                 TokenizeCommands.Detokenize.class,
                 RenderCommand.class,
+                ServeCommand.class,
                 QuantizeCommand.class,
                 SynthCommand.class,
                 BenchCommand.class,

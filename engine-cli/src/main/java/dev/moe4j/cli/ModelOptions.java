@@ -24,7 +24,7 @@ final class ModelOptions {
     Integer threads;
 
     @Option(names = "--rounded-activations",
-            description = "Q4_0 decode rounds activations to 9 bits per block of 32 (llama.cpp rounds to 8): faster,"
+            description = "Q4_0 and Q4_K decode round activations to 9 bits per block (llama.cpp rounds to 8): faster,"
                     + " not the bits of the default F32 path (see docs/performance.md)")
     boolean roundedActivations;
 
@@ -59,7 +59,7 @@ final class ModelOptions {
         Model loaded = Model.load(path, kernels, rounded);
         err.printf("done in %d ms (%s, %d layers, %s kernels, %d threads%s)%n", (System.nanoTime() - start) / 1_000_000,
                 loaded.config().architecture(), loaded.config().numLayers(), kernels.provider().name(),
-                kernels.parallel().threads(), rounded ? ", Q4_0 decode with rounded activations" : "");
+                kernels.parallel().threads(), rounded ? ", Q4_0 and Q4_K decode with rounded activations" : "");
         return loaded;
     }
 
@@ -71,7 +71,7 @@ final class ModelOptions {
         Engine engine = Engine.load(path, options);
         err.printf("model ready in %d ms: %s, %d layers, context %d%s%n", (System.nanoTime() - start) / 1_000_000,
                 engine.config().architecture(), engine.config().numLayers(), engine.contextLength(),
-                options.roundedActivations() ? ", Q4_0 decode with rounded activations" : "");
+                options.roundedActivations() ? ", Q4_0 and Q4_K decode with rounded activations" : "");
         return engine;
     }
 

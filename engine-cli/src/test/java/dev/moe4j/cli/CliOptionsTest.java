@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.FieldSource;
 class CliOptionsTest {
     /** Every subcommand the usage promises (docs and README name them). */
     static final List<String> COMMANDS = List.of("generate", "chat", "logits", "tokenize", "detokenize", "render",
-            "quantize", "synth", "bench");
+            "quantize", "synth", "bench", "serve");
 
     /** A file named like a model that is not one: a command that loaded it would fail with exit code 1. */
     @TempDir
@@ -157,6 +157,10 @@ class CliOptionsTest {
                         dir.resolve("missing.gguf").toString()},
                 {"--layers must be in [1, 28], was 40", "synth", "--shape", "qwen3-0.6b", "--layers", "40", "--out",
                         dir.resolve("s.gguf").toString()},
+                {"--port must be in [0, 65535], was 70000", "serve", "--model", model, "--port", "70000"},
+                {"--parallel must be >= 1, was 0", "serve", "--model", model, "--parallel", "0"},
+                {"--max-queue must be >= 1, was 0", "serve", "--model", model, "--max-queue", "0"},
+                {"--api-key must not be blank", "serve", "--model", model, "--api-key", " "},
                 {"IN " + dir.resolve("missing.gguf") + " does not exist", "quantize",
                         dir.resolve("missing.gguf").toString(), dir.resolve("q.gguf").toString(), "--type", "q8_0"},
         };
