@@ -52,7 +52,7 @@ final class ChatCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         generation.validate();
         Path path = model.resolve(main.err);
-        try (Engine engine = model.loadEngine(path, generation.engineOptions(), main.err);
+        try (Engine engine = model.loadEngine(path, generation.engineOptions(), main.err, main.terminal);
                 LineInput lines = main.chatInput.open()) {
             converse(engine, lines);
         }

@@ -59,7 +59,7 @@ final class GenerateCommand implements Callable<Integer> {
     private int chat() throws IOException {
         generation.validate();
         Path path = model.resolve(main.err);
-        try (Engine engine = model.loadEngine(path, generation.engineOptions(), main.err)) {
+        try (Engine engine = model.loadEngine(path, generation.engineOptions(), main.err, main.terminal)) {
             ChatRequest request = generation.apply(ChatRequest.builder().user(input.prompt), generation.thinking())
                     .build();
             long start = System.nanoTime();

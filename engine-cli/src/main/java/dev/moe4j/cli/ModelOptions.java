@@ -63,9 +63,12 @@ final class ModelOptions {
         return loaded;
     }
 
-    /** Reads the model file once with a progress bar (so the weights are in the page cache), then loads an engine. */
-    Engine loadEngine(Path path, Engine.Options options, PrintStream err) throws IOException {
-        warm(path, err);
+    /**
+     * Reads the model file once (so the weights are in the page cache), with a progress bar when {@code terminal}, then
+     * loads an engine.
+     */
+    Engine loadEngine(Path path, Engine.Options options, PrintStream err, boolean terminal) throws IOException {
+        warm(path, err, terminal);
         options = options.withRoundedActivations(rounded());
         long start = System.nanoTime();
         Engine engine = Engine.load(path, options);
@@ -75,7 +78,7 @@ final class ModelOptions {
         return engine;
     }
 
-    private static void warm(Path path, PrintStream err) throws IOException {
+    private static void warm(Path path, PrintStream err, boolean terminal) throws IOException {
         if (Files.isDirectory(path)) {
             return;
         }
@@ -92,14 +95,16 @@ final class ModelOptions {
                 }
                 done += n;
                 int percent = (int) (100 * done / Math.max(1, size));
-                if (percent != lastPercent) {
+                if (terminal && percent != lastPercent) {
                     lastPercent = percent;
                     int bars = percent / 4;
                     err.printf("\rloading %s [%s%s] %3d%%", path.getFileName(), "#".repeat(bars), " ".repeat(25 - bars),
                             percent);
                 }
             }
-            err.println();
+            if (terminal) {
+                err.println();
+            }
         }
     }
 }

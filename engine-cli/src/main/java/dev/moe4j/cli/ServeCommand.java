@@ -74,7 +74,7 @@ final class ServeCommand implements Callable<Integer> {
             options = options.withContextLength(contextLength);
         }
         String id = modelId != null ? modelId : path.getFileName().toString().replaceFirst("\\.gguf$", "");
-        Engine engine = model.loadEngine(path, options, main.err);
+        Engine engine = model.loadEngine(path, options, main.err, main.terminal);
         Moe4jServer server;
         try {
             server = Moe4jServer.start(engine, ServerOptions.defaults(id).withHost(host).withPort(port)
