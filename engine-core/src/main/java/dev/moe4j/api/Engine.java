@@ -2,13 +2,16 @@ package dev.moe4j.api;
 
 import dev.moe4j.cache.KvCache;
 import dev.moe4j.cache.LayerState;
+import dev.moe4j.cache.Sequence;
 import dev.moe4j.format.gguf.GgufFile;
 import dev.moe4j.format.gguf.GgufTokenizer;
 import dev.moe4j.generate.Generation;
 import dev.moe4j.generate.Prompts;
+import dev.moe4j.generate.Sampler;
 import dev.moe4j.generate.Scheduler;
 import dev.moe4j.generate.chat.ChatTemplate;
 import dev.moe4j.kernels.Kernels;
+import dev.moe4j.model.Batch;
 import dev.moe4j.model.GgufTensorSource;
 import dev.moe4j.model.HuggingFaceFiles;
 import dev.moe4j.model.Model;
@@ -60,9 +63,14 @@ public final class Engine implements AutoCloseable {
      * @param roundedActivations Q4_0 decode rounds activations per block of 32 (faster, not the F32 path's bits; see
      *     {@link Model#loadGguf(Path, dev.moe4j.kernels.Kernels, boolean)}); by default the system property
      *     {@value GgufTensorSource#ROUNDED_ACTIVATIONS_PROPERTY}, else off
+     * @param warmup           at load, run a short prompt and a few decode steps through the model on a sequence of
+     *     its own, then free it, so that the first request does not pay for the JIT compiling the kernels (a first
+     *     request is otherwise several times slower than the next; figures in docs/performance.md). Off by default,
+     *     which keeps loading fast for tests and short-lived tools; recommended for servers and interactive
+     *     commands. It changes no output and leaves every counter and the KV cache as a fresh engine has them
      */
     public record Options(int contextLength, int maxSequences, int kvBlockSize, long kvCacheBytes, int kvCacheBlocks,
-            int maxBatchTokens, int decodeStepTokens, boolean roundedActivations) {
+            int maxBatchTokens, int decodeStepTokens, boolean roundedActivations, boolean warmup) {
         public Options {
             if (contextLength < 0 || maxSequences < 1 || kvBlockSize < 1 || kvCacheBytes < 0 || kvCacheBlocks < 0
                     || maxBatchTokens < 1 || decodeStepTokens < 1) {
@@ -75,49 +83,54 @@ public final class Engine implements AutoCloseable {
 
         public static Options defaults() {
             return new Options(0, 8, KvCache.DEFAULT_BLOCK_SIZE, 0, 0, 512, 128,
-                    GgufTensorSource.roundedActivationsByDefault());
+                    GgufTensorSource.roundedActivationsByDefault(), false);
         }
 
         public Options withContextLength(int tokens) {
             return new Options(tokens, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks,
-                    maxBatchTokens, decodeStepTokens, roundedActivations);
+                    maxBatchTokens, decodeStepTokens, roundedActivations, warmup);
         }
 
         public Options withMaxSequences(int n) {
             return new Options(contextLength, n, kvBlockSize, kvCacheBytes, kvCacheBlocks,
-                    maxBatchTokens, decodeStepTokens, roundedActivations);
+                    maxBatchTokens, decodeStepTokens, roundedActivations, warmup);
         }
 
         public Options withKvBlockSize(int tokens) {
             return new Options(contextLength, maxSequences, tokens, kvCacheBytes, kvCacheBlocks,
-                    maxBatchTokens, decodeStepTokens, roundedActivations);
+                    maxBatchTokens, decodeStepTokens, roundedActivations, warmup);
         }
 
         /** The KV cache's memory in bytes; 0 = automatic. */
         public Options withKvCacheBytes(long bytes) {
             return new Options(contextLength, maxSequences, kvBlockSize, bytes, 0, maxBatchTokens, decodeStepTokens,
-                    roundedActivations);
+                    roundedActivations, warmup);
         }
 
         /** The KV cache's exact size in blocks of {@link #kvBlockSize()} tokens (overrides the bytes). */
         public Options withKvCacheBlocks(int blocks) {
             return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, blocks, maxBatchTokens,
-                    decodeStepTokens, roundedActivations);
+                    decodeStepTokens, roundedActivations, warmup);
         }
 
         public Options withMaxBatchTokens(int tokens) {
             return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks,
-                    tokens, decodeStepTokens, roundedActivations);
+                    tokens, decodeStepTokens, roundedActivations, warmup);
         }
 
         public Options withDecodeStepTokens(int tokens) {
             return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks,
-                    maxBatchTokens, tokens, roundedActivations);
+                    maxBatchTokens, tokens, roundedActivations, warmup);
         }
 
         public Options withRoundedActivations(boolean on) {
             return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks, maxBatchTokens,
-                    decodeStepTokens, on);
+                    decodeStepTokens, on, warmup);
+        }
+
+        public Options withWarmup(boolean on) {
+            return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks, maxBatchTokens,
+                    decodeStepTokens, roundedActivations, on);
         }
     }
 
@@ -147,6 +160,7 @@ public final class Engine implements AutoCloseable {
     private final Prompts prompts;
     private final KvCache cache;
     private final Scheduler scheduler;
+    private final int warmupTokens;
 
     private Engine(Model model, Tokenizer tokenizer, Set<Integer> endTokens, Options options) {
         this.model = model;
@@ -176,6 +190,9 @@ public final class Engine implements AutoCloseable {
         }
         this.cache = new KvCache(layout, blockSize, (int) blocks, context, options.maxSequences());
         this.prompts = new Prompts(tokenizer, endTokens, context, Math.min(tokenizer.vocabSize(), c.vocabSize()));
+        // before the scheduler exists, so that no request and none of its counters can see it
+        this.warmupTokens = options.warmup()
+                ? warmUp(model, tokenizer, cache, Math.min(options.maxBatchTokens(), options.decodeStepTokens())) : 0;
         this.scheduler = new Scheduler(model, cache, options.maxSequences(),
                 new Scheduler.Budget(options.maxBatchTokens(), options.decodeStepTokens()));
         String sizedBy = blocks < fit ? options.maxSequences() + " full-length sequences"
@@ -186,6 +203,46 @@ public final class Engine implements AutoCloseable {
                 cache.pool().capacity(), blockSize, cache.pool().capacity() * bytesPerBlock >> 20,
                 cache.pool().capacity() * blockSize, sizedBy, options.maxSequences(), options.maxBatchTokens(),
                 options.decodeStepTokens());
+    }
+
+    /** Prompt tokens and decode steps of the warm-up sequence. */
+    static final int WARMUP_PROMPT_TOKENS = 32;
+    static final int WARMUP_DECODE_STEPS = 16;
+    private static final String WARMUP_TEXT = "The quick brown fox jumps over the lazy dog while the JVM compiles. ";
+
+    /**
+     * Runs a prompt chunk and a few sampled decode steps through the real forward pass on a sequence of its own,
+     * then closes it: the JIT compiles the kernels, the attention over the paged cache, the sampler and the
+     * tokenizer here rather than during the first request. Leaves the cache as it found it (every block and slot
+     * back; a new sequence never reads positions it has not written). Returns the tokens it fed.
+     */
+    private static int warmUp(Model model, Tokenizer tokenizer, KvCache cache, int maxChunk) {
+        long start = System.nanoTime();
+        int vocab = Math.min(tokenizer.vocabSize(), model.config().vocabSize());
+        int promptTokens = Math.max(1, Math.min(Math.min(WARMUP_PROMPT_TOKENS, maxChunk),
+                cache.maxPositions() - WARMUP_DECODE_STEPS));
+        int steps = Math.max(0, Math.min(WARMUP_DECODE_STEPS, cache.maxPositions() - promptTokens));
+        int[] text = tokenizer.encode(WARMUP_TEXT.repeat(WARMUP_PROMPT_TOKENS / 8 + 1));
+        int[] prompt = new int[promptTokens];
+        for (int i = 0; i < promptTokens; i++) {
+            prompt[i] = Math.floorMod(text[i % text.length], vocab);
+        }
+        Scratch scratch = new Scratch(model.config());
+        Sampler sampler = new Sampler(SamplingParams.NON_THINKING, vocab, 0);
+        int[] generated = new int[steps];
+        try (Sequence sequence = cache.newSequence()) {
+            float[] logits = model.forward(Batch.of(sequence, prompt, false), scratch);
+            for (int step = 0; step < steps; step++) {
+                int next = sampler.sample(logits, 0);
+                sampler.accept(next);
+                generated[step] = next;
+                logits = model.forward(Batch.of(sequence, new int[] {next}, false), scratch);
+            }
+        }
+        tokenizer.decode(generated);
+        LOG.info("warm-up: {} prompt tokens and {} decode steps in {} ms", promptTokens, steps,
+                (System.nanoTime() - start) / 1_000_000);
+        return promptTokens + steps;
     }
 
     /** 80 % of the heap the JVM may still use, less the scratch of the largest step. */
@@ -328,6 +385,11 @@ public final class Engine implements AutoCloseable {
     /** Times a running request gave its KV blocks back so that earlier ones could go on (recomputed later). */
     public long preemptions() {
         return scheduler.preemptions();
+    }
+
+    /** Tokens the warm-up fed through the model at load (0 without warm-up). */
+    int warmupTokens() {
+        return warmupTokens;
     }
 
     @Override
