@@ -28,6 +28,10 @@ final class ModelOptions {
                     + " not the bits of the default F32 path (see docs/performance.md)")
     boolean roundedActivations;
 
+    @Option(names = "--no-warmup",
+            description = "skip running the kernels once at load (then the first answer is several times slower)")
+    boolean noWarmup;
+
     /**
      * Checks the values and finds the model file (announcing the demo model when none is named), before anything
      * loads.
@@ -69,7 +73,7 @@ final class ModelOptions {
      */
     Engine loadEngine(Path path, Engine.Options options, PrintStream err, boolean terminal) throws IOException {
         warm(path, err, terminal);
-        options = options.withRoundedActivations(rounded());
+        options = options.withRoundedActivations(rounded()).withWarmup(!noWarmup);
         long start = System.nanoTime();
         Engine engine = Engine.load(path, options);
         err.printf("model ready in %d ms: %s, %d layers, context %d%s%n", (System.nanoTime() - start) / 1_000_000,

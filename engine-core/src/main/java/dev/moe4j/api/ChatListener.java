@@ -10,15 +10,39 @@ package dev.moe4j.api;
  * Reasoning and content arrive as text deltas that never split a character or contain part of a stop string.
  */
 public interface ChatListener {
+    /**
+     * More of the reasoning (the think block's text, without the tags). Does nothing by default.
+     *
+     * @param delta the text generated since the last reasoning callback; never empty
+     */
     default void onReasoning(String delta) {}
 
+    /**
+     * More of the answer. Does nothing by default.
+     *
+     * @param delta the text generated since the last content callback; never empty
+     */
     default void onContent(String delta) {}
 
+    /**
+     * A tool call the model completed, parsed. Does nothing by default.
+     *
+     * @param call the tool's name and arguments
+     */
     default void onToolCall(ToolCall call) {}
 
-    /** The last callback of a request that ended (stopped, cut at a limit or cancelled); await() returns after it. */
+    /**
+     * The last callback of a request that ended (stopped, cut at a limit or cancelled); {@link ChatHandle#await()}
+     * returns after it. Does nothing by default.
+     *
+     * @param response the whole response, as {@link ChatHandle#await()} returns it
+     */
     default void onComplete(ChatResponse response) {}
 
-    /** The last callback of a failed request; what it throws is logged and ignored. */
+    /**
+     * The last callback of a failed request; what it throws is logged and ignored. Does nothing by default.
+     *
+     * @param error what failed the request, as {@link ChatHandle#await()} throws it
+     */
     default void onError(Throwable error) {}
 }

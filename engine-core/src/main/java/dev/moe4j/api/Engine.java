@@ -2,13 +2,16 @@ package dev.moe4j.api;
 
 import dev.moe4j.cache.KvCache;
 import dev.moe4j.cache.LayerState;
+import dev.moe4j.cache.Sequence;
 import dev.moe4j.format.gguf.GgufFile;
 import dev.moe4j.format.gguf.GgufTokenizer;
 import dev.moe4j.generate.Generation;
 import dev.moe4j.generate.Prompts;
+import dev.moe4j.generate.Sampler;
 import dev.moe4j.generate.Scheduler;
 import dev.moe4j.generate.chat.ChatTemplate;
 import dev.moe4j.kernels.Kernels;
+import dev.moe4j.model.Batch;
 import dev.moe4j.model.GgufTensorSource;
 import dev.moe4j.model.HuggingFaceFiles;
 import dev.moe4j.model.Model;
@@ -60,9 +63,28 @@ public final class Engine implements AutoCloseable {
      * @param roundedActivations Q4_0 decode rounds activations per block of 32 (faster, not the F32 path's bits; see
      *     {@link Model#loadGguf(Path, dev.moe4j.kernels.Kernels, boolean)}); by default the system property
      *     {@value GgufTensorSource#ROUNDED_ACTIVATIONS_PROPERTY}, else off
+     * @param warmup           at load, run a short prompt and a few decode steps through the model on a sequence of
+     *     its own, then free it, so that the first request does not pay for the JIT compiling the kernels (a first
+     *     request is otherwise several times slower than the next; figures in docs/performance.md). Off by default,
+     *     which keeps loading fast for tests and short-lived tools; recommended for servers and interactive
+     *     commands. It changes no output and leaves every counter and the KV cache as a fresh engine has them
      */
     public record Options(int contextLength, int maxSequences, int kvBlockSize, long kvCacheBytes, int kvCacheBlocks,
-            int maxBatchTokens, int decodeStepTokens, boolean roundedActivations) {
+            int maxBatchTokens, int decodeStepTokens, boolean roundedActivations, boolean warmup) {
+        /**
+         * Checks the sizes.
+         *
+         * @param contextLength      positions per sequence, or 0
+         * @param maxSequences       at least 1
+         * @param kvBlockSize        at least 1
+         * @param kvCacheBytes       bytes, or 0
+         * @param kvCacheBlocks      blocks, or 0
+         * @param maxBatchTokens     at least 1
+         * @param decodeStepTokens   at least 1
+         * @param roundedActivations whether Q4_0 products round their activations
+         * @param warmup             whether loading warms the kernels up
+         * @throws InvalidRequestException if a size is negative, or one that must be positive is 0
+         */
         public Options {
             if (contextLength < 0 || maxSequences < 1 || kvBlockSize < 1 || kvCacheBytes < 0 || kvCacheBlocks < 0
                     || maxBatchTokens < 1 || decodeStepTokens < 1) {
@@ -73,51 +95,124 @@ public final class Engine implements AutoCloseable {
             }
         }
 
+        /**
+         * The defaults: the model's context (at most 32768), 8 sequences, blocks of
+         * {@value KvCache#DEFAULT_BLOCK_SIZE} tokens, a KV cache sized from the free heap, 512 / 128 tokens a step,
+         * rounded activations as the system property says, no warm-up.
+         *
+         * @return the default options
+         */
         public static Options defaults() {
             return new Options(0, 8, KvCache.DEFAULT_BLOCK_SIZE, 0, 0, 512, 128,
-                    GgufTensorSource.roundedActivationsByDefault());
+                    GgufTensorSource.roundedActivationsByDefault(), false);
         }
 
+        /**
+         * These options with another context length.
+         *
+         * @param tokens positions per sequence; 0 = the model's, capped at 32768 and at what the KV cache holds
+         * @return the new options
+         * @throws InvalidRequestException if {@code tokens} is negative
+         */
         public Options withContextLength(int tokens) {
             return new Options(tokens, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks,
-                    maxBatchTokens, decodeStepTokens, roundedActivations);
+                    maxBatchTokens, decodeStepTokens, roundedActivations, warmup);
         }
 
+        /**
+         * These options with another number of requests generated at the same time.
+         *
+         * @param n at least 1
+         * @return the new options
+         * @throws InvalidRequestException if {@code n} is below 1
+         */
         public Options withMaxSequences(int n) {
             return new Options(contextLength, n, kvBlockSize, kvCacheBytes, kvCacheBlocks,
-                    maxBatchTokens, decodeStepTokens, roundedActivations);
+                    maxBatchTokens, decodeStepTokens, roundedActivations, warmup);
         }
 
+        /**
+         * These options with another KV-cache block size.
+         *
+         * @param tokens tokens per block, at least 1
+         * @return the new options
+         * @throws InvalidRequestException if {@code tokens} is below 1
+         */
         public Options withKvBlockSize(int tokens) {
             return new Options(contextLength, maxSequences, tokens, kvCacheBytes, kvCacheBlocks,
-                    maxBatchTokens, decodeStepTokens, roundedActivations);
+                    maxBatchTokens, decodeStepTokens, roundedActivations, warmup);
         }
 
-        /** The KV cache's memory in bytes; 0 = automatic. */
+        /**
+         * These options with another KV-cache size in bytes, and no exact block count.
+         *
+         * @param bytes the KV cache's memory; 0 = automatic
+         * @return the new options
+         * @throws InvalidRequestException if {@code bytes} is negative
+         */
         public Options withKvCacheBytes(long bytes) {
             return new Options(contextLength, maxSequences, kvBlockSize, bytes, 0, maxBatchTokens, decodeStepTokens,
-                    roundedActivations);
+                    roundedActivations, warmup);
         }
 
-        /** The KV cache's exact size in blocks of {@link #kvBlockSize()} tokens (overrides the bytes). */
+        /**
+         * These options with the KV cache's exact size in blocks of {@link #kvBlockSize()} tokens (overrides the
+         * bytes).
+         *
+         * @param blocks the number of blocks; 0 = from the bytes
+         * @return the new options
+         * @throws InvalidRequestException if {@code blocks} is negative
+         */
         public Options withKvCacheBlocks(int blocks) {
             return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, blocks, maxBatchTokens,
-                    decodeStepTokens, roundedActivations);
+                    decodeStepTokens, roundedActivations, warmup);
         }
 
+        /**
+         * These options with another step budget while no sequence decodes.
+         *
+         * @param tokens at least 1
+         * @return the new options
+         * @throws InvalidRequestException if {@code tokens} is below 1
+         */
         public Options withMaxBatchTokens(int tokens) {
             return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks,
-                    tokens, decodeStepTokens, roundedActivations);
+                    tokens, decodeStepTokens, roundedActivations, warmup);
         }
 
+        /**
+         * These options with another step budget while sequences decode.
+         *
+         * @param tokens at least 1
+         * @return the new options
+         * @throws InvalidRequestException if {@code tokens} is below 1
+         */
         public Options withDecodeStepTokens(int tokens) {
             return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks,
-                    maxBatchTokens, tokens, roundedActivations);
+                    maxBatchTokens, tokens, roundedActivations, warmup);
         }
 
+        /**
+         * These options with Q4_0 rounded activations on or off.
+         *
+         * @param on whether Q4_0 products round their activations per block of 32
+         * @return the new options
+         */
         public Options withRoundedActivations(boolean on) {
             return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks, maxBatchTokens,
-                    decodeStepTokens, on);
+                    decodeStepTokens, on, warmup);
+        }
+
+        /**
+         * These options with warm-up at load on or off (see {@link #warmup()}); recommended for servers and
+         * interactive commands.
+         *
+         * @param on whether loading runs the model once so that the first request is not slowed by the JIT
+         * @return the new options
+         */
+        public Options withWarmup(boolean on) {
+            return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks, maxBatchTokens,
+                    decodeStepTokens, roundedActivations, on);
         }
     }
 
@@ -147,6 +242,7 @@ public final class Engine implements AutoCloseable {
     private final Prompts prompts;
     private final KvCache cache;
     private final Scheduler scheduler;
+    private final int warmupTokens;
 
     private Engine(Model model, Tokenizer tokenizer, Set<Integer> endTokens, Options options) {
         this.model = model;
@@ -176,6 +272,9 @@ public final class Engine implements AutoCloseable {
         }
         this.cache = new KvCache(layout, blockSize, (int) blocks, context, options.maxSequences());
         this.prompts = new Prompts(tokenizer, endTokens, context, Math.min(tokenizer.vocabSize(), c.vocabSize()));
+        // before the scheduler exists, so that no request and none of its counters can see it
+        this.warmupTokens = options.warmup()
+                ? warmUp(model, tokenizer, cache, Math.min(options.maxBatchTokens(), options.decodeStepTokens())) : 0;
         this.scheduler = new Scheduler(model, cache, options.maxSequences(),
                 new Scheduler.Budget(options.maxBatchTokens(), options.decodeStepTokens()));
         String sizedBy = blocks < fit ? options.maxSequences() + " full-length sequences"
@@ -188,6 +287,46 @@ public final class Engine implements AutoCloseable {
                 options.decodeStepTokens());
     }
 
+    /** Prompt tokens and decode steps of the warm-up sequence. */
+    static final int WARMUP_PROMPT_TOKENS = 32;
+    static final int WARMUP_DECODE_STEPS = 16;
+    private static final String WARMUP_TEXT = "The quick brown fox jumps over the lazy dog while the JVM compiles. ";
+
+    /**
+     * Runs a prompt chunk and a few sampled decode steps through the real forward pass on a sequence of its own,
+     * then closes it: the JIT compiles the kernels, the attention over the paged cache, the sampler and the
+     * tokenizer here rather than during the first request. Leaves the cache as it found it (every block and slot
+     * back; a new sequence never reads positions it has not written). Returns the tokens it fed.
+     */
+    private static int warmUp(Model model, Tokenizer tokenizer, KvCache cache, int maxChunk) {
+        long start = System.nanoTime();
+        int vocab = Math.min(tokenizer.vocabSize(), model.config().vocabSize());
+        int promptTokens = Math.max(1, Math.min(Math.min(WARMUP_PROMPT_TOKENS, maxChunk),
+                cache.maxPositions() - WARMUP_DECODE_STEPS));
+        int steps = Math.max(0, Math.min(WARMUP_DECODE_STEPS, cache.maxPositions() - promptTokens));
+        int[] text = tokenizer.encode(WARMUP_TEXT.repeat(WARMUP_PROMPT_TOKENS / 8 + 1));
+        int[] prompt = new int[promptTokens];
+        for (int i = 0; i < promptTokens; i++) {
+            prompt[i] = Math.floorMod(text[i % text.length], vocab);
+        }
+        Scratch scratch = new Scratch(model.config());
+        Sampler sampler = new Sampler(SamplingParams.NON_THINKING, vocab, 0);
+        int[] generated = new int[steps];
+        try (Sequence sequence = cache.newSequence()) {
+            float[] logits = model.forward(Batch.of(sequence, prompt, false), scratch);
+            for (int step = 0; step < steps; step++) {
+                int next = sampler.sample(logits, 0);
+                sampler.accept(next);
+                generated[step] = next;
+                logits = model.forward(Batch.of(sequence, new int[] {next}, false), scratch);
+            }
+        }
+        tokenizer.decode(generated);
+        LOG.info("warm-up: {} prompt tokens and {} decode steps in {} ms", promptTokens, steps,
+                (System.nanoTime() - start) / 1_000_000);
+        return promptTokens + steps;
+    }
+
     /** 80 % of the heap the JVM may still use, less the scratch of the largest step. */
     private static long automaticKvBytes(ModelConfig c, Options options) {
         Runtime rt = Runtime.getRuntime();
@@ -198,6 +337,18 @@ public final class Engine implements AutoCloseable {
         return Math.max(0, (long) ((free - scratch) * 0.8));
     }
 
+    /**
+     * Loads a model with {@link Options#defaults()}; see {@link #load(Path, Options)}.
+     *
+     * @param path a GGUF file or a Hugging Face model directory
+     * @return the engine, ready for requests; close it to stop its scheduler and unmap the weights
+     * @throws NullPointerException if {@code path} is null
+     * @throws BadModelFileException if the path does not exist, or a file is unreadable, corrupt, truncated or
+     *     inconsistent (the message names the file, key or tensor)
+     * @throws UnsupportedModelException if the model uses an architecture, tensor type or feature moe4j does not
+     *     support
+     * @throws InvalidRequestException if the heap leaves room for fewer than two KV-cache blocks
+     */
     public static Engine load(Path path) {
         return load(path, Options.defaults());
     }
@@ -205,9 +356,21 @@ public final class Engine implements AutoCloseable {
     /**
      * Loads a model: a GGUF file (weights, tokenizer and chat template from its metadata) or a Hugging Face model
      * directory (safetensors, config.json, generation_config.json, tokenizer.json and tokenizer_config.json).
+     *
+     * @param path    a GGUF file or a Hugging Face model directory
+     * @param options how the engine serves its requests
+     * @return the engine, ready for requests; close it to stop its scheduler and unmap the weights
+     * @throws NullPointerException if {@code path} or {@code options} is null
+     * @throws BadModelFileException if the path does not exist, or a file is unreadable, corrupt, truncated or
+     *     inconsistent (the message names the file, key or tensor)
+     * @throws UnsupportedModelException if the model uses an architecture, tensor type or feature moe4j does not
+     *     support
+     * @throws InvalidRequestException if the options (or the heap, when the KV cache is sized automatically) give
+     *     a KV cache of fewer than two blocks
      */
     public static Engine load(Path path, Options options) {
         Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(options, "options");
         if (!Files.exists(path)) {
             throw new BadModelFileException("model " + path + " does not exist");
         }
@@ -255,81 +418,192 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Runs a chat request to the end. */
+    /**
+     * Runs a chat request to the end: renders it with the chat template, generates, and waits for the response.
+     *
+     * @param request the conversation and how to answer it
+     * @return the response
+     * @throws NullPointerException if {@code request} is null
+     * @throws InvalidRequestException if the request names a chat template that does not exist
+     * @throws UnsupportedModelException if the request names no template and the model carries none, or one moe4j
+     *     does not recognise
+     * @throws ContextFullException if the rendered prompt leaves no room in the context for a generated token, or
+     *     the KV cache cannot hold the sequence even alone
+     * @throws EngineStoppedException if the engine is closed, or its scheduler stopped on an error
+     * @throws java.util.concurrent.CancellationException if the calling thread is interrupted while it waits (the
+     *     request is then cancelled)
+     * @throws Moe4jException if an {@link Error} failed the request (it is the cause); any other exception of the
+     *     forward pass or the sampler that failed this request alone is thrown as it is
+     */
     public ChatResponse chat(ChatRequest request) {
         return chatStream(request, new ChatListener() {}).await();
     }
 
-    /** Starts a chat request; the listener sees reasoning, content and tool calls as they are generated. */
+    /**
+     * Starts a chat request; the listener sees reasoning, content and tool calls as they are generated. Returns at
+     * once: what fails the request later reaches {@link ChatListener#onError} and {@link ChatHandle#await()}.
+     *
+     * @param request  the conversation and how to answer it
+     * @param listener receives the request's callbacks, in order, on a virtual thread of the request's own
+     * @return a handle to cancel the request or wait for its response
+     * @throws NullPointerException if {@code request} or {@code listener} is null
+     * @throws InvalidRequestException if the request names a chat template that does not exist
+     * @throws UnsupportedModelException if the request names no template and the model carries none, or one moe4j
+     *     does not recognise
+     * @throws ContextFullException if the rendered prompt leaves no room in the context for a generated token
+     * @throws EngineStoppedException if the engine is closed, or its scheduler stopped on an error
+     */
     public ChatHandle chatStream(ChatRequest request, ChatListener listener) {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(listener, "listener");
         return scheduler.submit(delivery -> prompts.chat(request, delivery), listener);
     }
 
-    /** Raw completion of a prompt without a chat template. */
+    /**
+     * Raw completion of a prompt without a chat template, run to the end.
+     *
+     * @param request the prompt and how to continue it
+     * @return the response; everything generated is content
+     * @throws NullPointerException if {@code request} is null
+     * @throws ContextFullException if the prompt leaves no room in the context for a generated token, or the KV
+     *     cache cannot hold the sequence even alone
+     * @throws EngineStoppedException if the engine is closed, or its scheduler stopped on an error
+     * @throws java.util.concurrent.CancellationException if the calling thread is interrupted while it waits (the
+     *     request is then cancelled)
+     * @throws Moe4jException if an {@link Error} failed the request (it is the cause); any other exception of the
+     *     forward pass or the sampler that failed this request alone is thrown as it is
+     */
     public ChatResponse complete(CompletionRequest request) {
         return completeStream(request, new ChatListener() {}).await();
     }
 
+    /**
+     * Starts a raw completion; the listener sees the content as it is generated. Returns at once: what fails the
+     * request later reaches {@link ChatListener#onError} and {@link ChatHandle#await()}.
+     *
+     * @param request  the prompt and how to continue it
+     * @param listener receives the request's callbacks, in order, on a virtual thread of the request's own
+     * @return a handle to cancel the request or wait for its response
+     * @throws NullPointerException if {@code request} or {@code listener} is null
+     * @throws ContextFullException if the prompt leaves no room in the context for a generated token
+     * @throws EngineStoppedException if the engine is closed, or its scheduler stopped on an error
+     */
     public ChatHandle completeStream(CompletionRequest request, ChatListener listener) {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(listener, "listener");
         return scheduler.submit(delivery -> prompts.completion(request, delivery), listener);
     }
 
-    /** The template the model's embedded chat template was recognised as (or fails saying it is unsupported). */
+    /**
+     * The template the model's embedded chat template was recognised as.
+     *
+     * @return the template requests without a template name render with
+     * @throws UnsupportedModelException if the model carries no chat template, or one moe4j does not recognise
+     */
     public ChatTemplate chatTemplate() {
         return prompts.template(null);
     }
 
+    /**
+     * The model's tokenizer.
+     *
+     * @return the tokenizer the engine encodes prompts and decodes output with
+     */
     public Tokenizer tokenizer() {
         return tokenizer;
     }
 
+    /**
+     * The model's hyperparameters.
+     *
+     * @return the configuration read from the model file
+     */
     public ModelConfig config() {
         return model.config();
     }
 
+    /**
+     * Positions a sequence may hold: prompt and generated tokens together.
+     *
+     * @return the context length in use (the requested one, or less when the KV cache holds less)
+     */
     public int contextLength() {
         return cache.maxPositions();
     }
 
-    /** KV blocks not held by any sequence (all of them when nothing is running). */
+    /**
+     * KV blocks not held by any sequence.
+     *
+     * @return free blocks; all of them ({@link #kvBlocks()}) when nothing is running
+     */
     public int freeKvBlocks() {
         return cache.pool().freeBlocks();
     }
 
+    /**
+     * The KV cache's size.
+     *
+     * @return blocks in all, each of {@link Options#kvBlockSize()} tokens
+     */
     public int kvBlocks() {
         return cache.pool().capacity();
     }
 
-    /** Recurrent-state slots held by sequences (linear-attention models; 0 for the others and when idle). */
+    /**
+     * Recurrent-state slots held by sequences.
+     *
+     * @return slots in use by linear-attention models' sequences; 0 for the other models and when idle
+     */
     public int recurrentSlotsInUse() {
         int slots = cache.recurrentSlots();
         return slots == 0 ? 0 : slots - cache.freeRecurrentSlots();
     }
 
-    /** Requests waiting to start or to resume. */
+    /**
+     * Requests waiting to start or to resume.
+     *
+     * @return requests queued or preempted
+     */
     public int queuedRequests() {
         return scheduler.queued();
     }
 
-    /** Requests generating now. */
+    /**
+     * Requests generating now.
+     *
+     * @return requests holding a sequence, at most {@link Options#maxSequences()}
+     */
     public int runningRequests() {
         return scheduler.running();
     }
 
-    /** Tokens sampled so far by all requests together (for throughput figures). */
+    /**
+     * Tokens sampled so far by all requests together (for throughput figures); the warm-up does not count.
+     *
+     * @return tokens sampled since loading
+     */
     public long tokensGenerated() {
         return scheduler.sampledTokens();
     }
 
-    /** Times a running request gave its KV blocks back so that earlier ones could go on (recomputed later). */
+    /**
+     * Times a running request gave its KV blocks back so that earlier ones could go on (recomputed later).
+     *
+     * @return preemptions since loading
+     */
     public long preemptions() {
         return scheduler.preemptions();
     }
 
+    /** Tokens the warm-up fed through the model at load (0 without warm-up). */
+    int warmupTokens() {
+        return warmupTokens;
+    }
+
+    /**
+     * Stops the scheduler and releases the weights: running requests end as {@link FinishReason#CANCELLED},
+     * waiting and later ones fail with {@link EngineStoppedException}. A failure to unmap is logged, not thrown.
+     */
     @Override
     public void close() {
         scheduler.close();

@@ -5,6 +5,11 @@ package dev.moe4j.api;
  * listener's throwable is the cause. Other requests are not affected.
  */
 public class ListenerException extends Moe4jException {
+    /**
+     * An exception wrapping what the listener threw.
+     *
+     * @param cause the exception or {@link Error} a callback of the request's listener threw
+     */
     public ListenerException(Throwable cause) {
         super("the request's listener threw " + cause, cause);
     }

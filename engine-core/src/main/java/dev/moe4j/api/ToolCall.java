@@ -11,23 +11,54 @@ import java.util.Objects;
  * <p>The arguments are JSON. A textual node stands for arguments given as a raw string: the template inserts it
  * as is, exactly as the reference inserts a Python {@code str}. Any other node (normally an object) is serialised
  * the way the reference's {@code tojson} does. The node is copied on construction; treat it as read-only.
+ *
+ * @param name      the function's name
+ * @param arguments the arguments: a JSON object, or a textual node holding them already serialised
  */
 public record ToolCall(String name, JsonNode arguments) {
 
+    /**
+     * A call; the arguments are copied, and null reads as a JSON null.
+     *
+     * @param name      the function's name
+     * @param arguments the arguments, or null
+     * @throws NullPointerException if {@code name} is null
+     */
     public ToolCall {
         Objects.requireNonNull(name, "name");
         arguments = arguments == null ? NullNode.getInstance() : arguments.deepCopy();
     }
 
+    /**
+     * A call with JSON arguments.
+     *
+     * @param name      the function's name
+     * @param arguments the arguments, normally an object; copied
+     * @return the call
+     * @throws NullPointerException if {@code name} is null
+     */
     public static ToolCall of(String name, JsonNode arguments) {
         return new ToolCall(name, arguments);
     }
 
-    /** Arguments already serialised by the caller, e.g. {@code {"city": "Paris"}}; inserted into the prompt as is. */
+    /**
+     * A call whose arguments the caller already serialised, e.g. {@code {"city": "Paris"}}; they are inserted into
+     * the prompt as they are.
+     *
+     * @param name      the function's name
+     * @param arguments the serialised arguments
+     * @return the call
+     * @throws NullPointerException if {@code name} or {@code arguments} is null
+     */
     public static ToolCall withRawArguments(String name, String arguments) {
         return new ToolCall(name, TextNode.valueOf(Objects.requireNonNull(arguments, "arguments")));
     }
 
+    /**
+     * Whether the arguments are a raw string (see {@link #withRawArguments}).
+     *
+     * @return true when the arguments node is textual
+     */
     public boolean hasRawArguments() {
         return arguments.isTextual();
     }

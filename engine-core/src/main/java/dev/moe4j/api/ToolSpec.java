@@ -10,9 +10,18 @@ import java.util.Objects;
  * {@code {"type": "function", "function": {"name": …, "description": …, "parameters": {JSON schema}}}}.
  * Keys keep their order, so the prompt lists them as given. The node is copied on construction; treat it as
  * read-only.
+ *
+ * @param json the tool's JSON object
  */
 public record ToolSpec(JsonNode json) {
 
+    /**
+     * A tool; the JSON is copied.
+     *
+     * @param json the tool's JSON object
+     * @throws NullPointerException if {@code json} is null
+     * @throws IllegalArgumentException if {@code json} is not an object
+     */
     public ToolSpec {
         Objects.requireNonNull(json, "json");
         if (!json.isObject()) {
@@ -21,11 +30,28 @@ public record ToolSpec(JsonNode json) {
         json = json.deepCopy();
     }
 
+    /**
+     * A tool from its whole JSON object.
+     *
+     * @param json the tool's JSON object; copied
+     * @return the tool
+     * @throws NullPointerException if {@code json} is null
+     * @throws IllegalArgumentException if {@code json} is not an object
+     */
     public static ToolSpec of(JsonNode json) {
         return new ToolSpec(json);
     }
 
-    /** {@code {"type": "function", "function": {"name": name, "description": description, "parameters": parameters}}} */
+    /**
+     * A function tool:
+     * {@code {"type": "function", "function": {"name": name, "description": description, "parameters": parameters}}}.
+     *
+     * @param name        the function's name
+     * @param description what it does, for the model
+     * @param parameters  a JSON schema of its arguments
+     * @return the tool
+     * @throws NullPointerException if any argument is null
+     */
     public static ToolSpec function(String name, String description, JsonNode parameters) {
         ObjectNode tool = JsonNodeFactory.instance.objectNode();
         tool.put("type", "function");

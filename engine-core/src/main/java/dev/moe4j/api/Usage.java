@@ -8,6 +8,11 @@ package dev.moe4j.api;
  * @param completionTokens all generated tokens: reasoning, answer and tool calls
  */
 public record Usage(int promptTokens, int reasoningTokens, int completionTokens) {
+    /**
+     * Prompt and generated tokens together.
+     *
+     * @return {@code promptTokens + completionTokens}
+     */
     public int totalTokens() {
         return promptTokens + completionTokens;
     }

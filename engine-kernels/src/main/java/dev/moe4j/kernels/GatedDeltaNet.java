@@ -87,7 +87,7 @@ public final class GatedDeltaNet {
      * <p>Within a chunk starting from state S0, with d_t = e^{g_t}, P_r = d_0⋯d_r and D[r][s] = d_{s+1}⋯d_r (1 for
      * s = r), the state after token r is P_r·S0 + Σ_{s≤r} D[r][s]·k_s ⊗ u_s, where the rows u_r = beta_r·(v_r − Sᵀk_r)
      * (S decayed, before token r's update) solve the unit lower-triangular system
-     * u_r + Σ_{s<r} beta_r·D[r][s]·(k_r·k_s)·u_s = beta_r·(v_r − P_r·S0ᵀk_r): the UT transform of the delta rule,
+     * u_r + Σ_{s&lt;r} beta_r·D[r][s]·(k_r·k_s)·u_s = beta_r·(v_r − P_r·S0ᵀk_r): the UT transform of the delta rule,
      * applied here directly to the right-hand side because the chunks run in order and S0 is known (the Gated
      * DeltaNet paper and its chunk kernels transform keys and values separately, so that chunks can start before
      * their state is). Then o_r = scale·(P_r·S0ᵀq_r + Σ_{s≤r} D[r][s]·(q_r·k_s)·u_s) and the chunk leaves
@@ -188,7 +188,7 @@ public final class GatedDeltaNet {
     /**
      * Causal depthwise convolution with SiLU over {@code nTokens} tokens of {@code channels} channels: token t's
      * channel c is x[xOff + t·xStride + c], and out[outOff + t·outStride + c] =
-     * silu(Σ_{j<K} weight[c·K + j]·x_{t−K+1+j}[c]), the last tap on the current token, where the inputs before the
+     * silu(Σ_{j&lt;K} weight[c·K + j]·x_{t−K+1+j}[c]), the last tap on the current token, where the inputs before the
      * call's first token come from the window {@code convState} ({@code [K−1][channels]}, oldest first, zeros at
      * the start of a sequence). The window holds the last K−1 inputs afterwards, so decode (one token a call)
      * continues a prompt. {@code weight} is {@code [channels][K]} as stored. out may be x (same offset and stride):

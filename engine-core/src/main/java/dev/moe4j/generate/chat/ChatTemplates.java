@@ -58,7 +58,8 @@ public final class ChatTemplates {
     /**
      * The template whose Jinja text this is, up to whitespace at the start and end of lines, blank lines and line
      * endings. That whitespace cannot change what these templates render: every line of theirs starts with a
-     * whitespace-trimming tag ({@code {%-} or {@code {{-}) and {@code trim_blocks} eats the newline after a block.
+     * whitespace-trimming tag (<code>&#123;%-</code> or <code>&#123;&#123;-</code>) and {@code trim_blocks} eats the
+     * newline after a block.
      *
      * @throws UnsupportedModelException when the text is missing or none of {@link #names()}
      */

@@ -5,7 +5,7 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Layout (22 bytes for 32 weights): {@code f16 d; uint8 qh[4]; uint8 qs[16]}. Weight j's low 4 bits are the low
- * nibble of qs[j] for j < 16 and the high nibble of qs[j − 16] otherwise; its fifth bit is bit j of qh read as a
+ * nibble of qs[j] for j {@literal <} 16 and the high nibble of qs[j − 16] otherwise; its fifth bit is bit j of qh read as a
  * little-endian 32-bit word. w = (q − 16)·d.
  */
 public final class Q5_0 implements BlockFormat, BlockQuantizer {
