@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.langchain4j.agent.tool.P;
 import dev.langchain4j.agent.tool.Tool;
 import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.openai.OpenAiChatModel;
+import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import dev.langchain4j.service.AiServices;
 import dev.langchain4j.service.TokenStream;
 import dev.langchain4j.service.tool.ToolExecution;
@@ -113,9 +115,20 @@ class AiServicesEndToEndTest {
 
     @Test
     void inProcessStreamingModelRunsAToolThroughATokenStream() throws Exception {
+        assertStreamedToolRoundTrip(Moe4jStreamingChatModel.builder().engine(engine).build());
+    }
+
+    @Test
+    void openAiStreamingChatModelAgainstTheServerRunsAToolThroughATokenStream() throws Exception {
+        assertStreamedToolRoundTrip(OpenAiStreamingChatModel.builder()
+                .baseUrl("http://127.0.0.1:" + server.port() + "/v1").apiKey("unused").modelName("scripted")
+                .timeout(Duration.ofSeconds(30)).build());
+    }
+
+    private static void assertStreamedToolRoundTrip(StreamingChatModel model) throws Exception {
         WeatherTools tools = new WeatherTools();
-        StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class)
-                .streamingChatModel(Moe4jStreamingChatModel.builder().engine(engine).build()).tools(tools).build();
+        StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
+                .tools(tools).build();
         StringBuilder partials = new StringBuilder();
         List<ToolExecution> executions = new CopyOnWriteArrayList<>();
         CompletableFuture<ChatResponse> done = new CompletableFuture<>();

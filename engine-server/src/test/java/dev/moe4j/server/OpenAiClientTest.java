@@ -11,6 +11,7 @@ import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
+import com.openai.helpers.ChatCompletionAccumulator;
 import com.openai.errors.UnauthorizedException;
 import com.openai.models.FunctionDefinition;
 import com.openai.models.FunctionParameters;
@@ -19,6 +20,7 @@ import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionMessage;
 import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
+import com.openai.models.chat.completions.ChatCompletionMessageToolCall;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
 import com.openai.models.completions.Completion;
@@ -198,6 +200,24 @@ class OpenAiClientTest {
         assertTrue(second.choices().get(0).message().toolCalls().map(List::isEmpty).orElse(true));
     }
 
+    /** A streamed tool call, assembled by the client's own accumulator, is the same call with the same reason. */
+    @Test
+    void streamedToolCallAssemblesInTheClient() throws Exception {
+        ChatCompletionAccumulator accumulator = ChatCompletionAccumulator.create();
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(
+                ChatCompletionCreateParams.builder().model("scripted").addUserMessage("Weather in Paris?")
+                        .addFunctionTool(weatherTool()).maxCompletionTokens(100).build())) {
+            stream.stream().forEach(accumulator::accumulate);
+        }
+        ChatCompletion.Choice choice = accumulator.chatCompletion().choices().get(0);
+        assertEquals(ChatCompletion.Choice.FinishReason.TOOL_CALLS, choice.finishReason());
+        List<ChatCompletionMessageToolCall> calls = choice.message().toolCalls().orElseThrow();
+        assertEquals(1, calls.size());
+        assertEquals("get_weather", calls.get(0).asFunction().function().name());
+        assertEquals(Http.JSON.readTree("{\"city\": \"Paris\"}"),
+                Http.JSON.readTree(calls.get(0).asFunction().function().arguments()));
+    }
+
     static ChatCompletionCreateParams sampled(long seed, int maxTokens) {
         return ChatCompletionCreateParams.builder().model("tiny").addUserMessage("Tell me a story.")
                 .temperature(1.0).seed(seed).maxCompletionTokens(maxTokens).build();
@@ -243,6 +263,7 @@ class OpenAiClientTest {
         CompletionCreateParams params = CompletionCreateParams.builder().model("tiny")
                 .prompt("Tell a very long story.").maxTokens(4000).seed(4).temperature(1.0)
                 .putAdditionalBodyProperty("top_k", JsonValue.from(40)).build();
+        double disconnects = disconnects();
         int received = 0;
         try (StreamResponse<Completion> stream = tinyClient.completions().createStreaming(params)) {
             Iterator<Completion> it = stream.stream().iterator();
@@ -260,6 +281,13 @@ class OpenAiClientTest {
         }
         assertEquals(tiny.kvBlocks(), tiny.freeKvBlocks(), "every KV block is free again");
         assertEquals(0, tiny.runningRequests());
+        assertEquals(disconnects + 1, disconnects(),
+                "the server saw the client leave and cancelled (not a generation that ran to its end)");
+    }
+
+    static double disconnects() throws Exception {
+        return Moe4jServerTest.metric(Http.get(tinyServer, "/metrics").body(), "moe4j_client_disconnects_total",
+                Map.of());
     }
 
     @Test
