@@ -17,7 +17,6 @@ import dev.moe4j.api.Engine;
 import dev.moe4j.server.Moe4jServer;
 import dev.moe4j.server.ServerOptions;
 import dev.moe4j.testing.ScriptedModel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -27,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * LangChain4j as applications use it, over a scripted model (a real forward pass whose output is chosen): the
@@ -38,6 +38,7 @@ class AiServicesEndToEndTest {
     static final String PLAIN = "The sky is blue.";
     static final String FINAL = "It is 21 degrees and sunny in Paris.";
 
+    @TempDir
     static Path dir;
     static Engine engine;
     static Moe4jServer server;
@@ -64,7 +65,6 @@ class AiServicesEndToEndTest {
 
     @BeforeAll
     static void start() throws Exception {
-        dir = Files.createTempDirectory("moe4j-lc4j-e2e");
         Path model = dir.resolve("scripted.gguf");
         ScriptedModel.write(VOCABULARY, model, List.of(
                 new ScriptedModel.Script("What colour is the sky?<|im_end|>\n<|im_start|>assistant\n",
@@ -79,11 +79,9 @@ class AiServicesEndToEndTest {
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    static void stop() {
         server.close();
         engine.close();
-        Files.deleteIfExists(dir.resolve("scripted.gguf"));
-        Files.deleteIfExists(dir);
     }
 
     static OpenAiChatModel openAi() {

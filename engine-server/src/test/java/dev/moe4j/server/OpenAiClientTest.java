@@ -1,6 +1,7 @@
 package dev.moe4j.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -32,7 +33,6 @@ import dev.moe4j.format.gguf.GgufTokenizer;
 import dev.moe4j.testing.ScriptedModel;
 import dev.moe4j.tokenizer.Tokenizer;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,6 +44,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The server through the official OpenAI Java client, as an application calls it. Known answers come from a
@@ -58,6 +59,7 @@ class OpenAiClientTest {
             + "</tool_call><|im_end|>";
     static final String FINAL = "It is 21 degrees and sunny in Paris.";
 
+    @TempDir
     static Path dir;
     static Tokenizer tokenizer;
     static Engine scripted;
@@ -69,7 +71,6 @@ class OpenAiClientTest {
 
     @BeforeAll
     static void start() throws Exception {
-        dir = Files.createTempDirectory("moe4j-openai-client");
         Path model = dir.resolve("scripted.gguf");
         ScriptedModel.write(Http.tinyModel(), model, List.of(
                 new ScriptedModel.Script("Name a colour.<|im_end|>\n<|im_start|>assistant\n", COLOUR_SAY),
@@ -88,15 +89,13 @@ class OpenAiClientTest {
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    static void stop() {
         client.close();
         tinyClient.close();
         scriptedServer.close();
         tinyServer.close();
         scripted.close();
         tiny.close();
-        Files.deleteIfExists(dir.resolve("scripted.gguf"));
-        Files.deleteIfExists(dir);
     }
 
     static OpenAIClient client(Moe4jServer server, String key) {
@@ -187,7 +186,7 @@ class OpenAiClientTest {
         ChatCompletionMessageFunctionToolCall call = message.toolCalls().orElseThrow().get(0).asFunction();
         assertEquals("get_weather", call.function().name());
         assertEquals(Http.JSON.readTree("{\"city\": \"Paris\"}"), Http.JSON.readTree(call.function().arguments()));
-        assertTrue(!call.id().isBlank(), "the call has an id to answer to");
+        assertFalse(call.id().isBlank(), "the call has an id to answer to");
 
         ChatCompletion second = client.chat().completions().create(ChatCompletionCreateParams.builder()
                 .model("scripted").addUserMessage("Weather in Paris?").addFunctionTool(weatherTool())

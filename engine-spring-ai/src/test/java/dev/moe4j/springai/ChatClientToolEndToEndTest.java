@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.moe4j.api.Engine;
 import dev.moe4j.testing.ScriptedModel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -12,6 +11,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.ai.chat.client.ChatClient;
 import org.springframework.ai.tool.annotation.Tool;
 import org.springframework.ai.tool.annotation.ToolParam;
@@ -26,6 +26,7 @@ class ChatClientToolEndToEndTest {
     static final Path VOCABULARY = Path.of("..", "models", "qwen3-moe-tiny.q8_0.gguf");
     static final String FINAL = "It is 21 degrees and sunny in Paris.";
 
+    @TempDir
     static Path dir;
     static Engine engine;
     static ChatClient client;
@@ -45,7 +46,6 @@ class ChatClientToolEndToEndTest {
 
     @BeforeAll
     static void start() throws Exception {
-        dir = Files.createTempDirectory("moe4j-spring-ai-e2e");
         Path model = dir.resolve("scripted.gguf");
         ScriptedModel.write(VOCABULARY, model, List.of(
                 new ScriptedModel.Script("Weather in Paris?<|im_end|>\n<|im_start|>assistant\n",
@@ -59,10 +59,8 @@ class ChatClientToolEndToEndTest {
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    static void stop() {
         engine.close();
-        Files.deleteIfExists(dir.resolve("scripted.gguf"));
-        Files.deleteIfExists(dir);
     }
 
     @Test
