@@ -39,6 +39,11 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "seed of the weights (default: 42)")
     long seed;
 
+    @Option(names = "--random-blocks",
+            description = "quantized matrices of random bits with sane scales instead of quantized draws: same types"
+                    + " and sizes in seconds (the K-quant search takes about an hour for a 30B model); speed files only")
+    boolean randomBlocks;
+
     @Option(names = "--out", paramLabel = "F.gguf", required = true, description = "the file to write")
     Path out;
 
@@ -77,7 +82,11 @@ final class SynthCommand implements Callable<Integer> {
         }
         Outputs.checkWritable("--out", out);
         long start = System.nanoTime();
-        if (target != null) {
+        if (target != null && randomBlocks) {
+            SyntheticModel.writeRandomBlocks(s, count, target, vocab, out, seed, main.err::println);
+        } else if (randomBlocks) {
+            throw new UsageException("--random-blocks applies to the K-quant types and mixes (" + QuantType.names() + "), not " + plain);
+        } else if (target != null) {
             SyntheticModel.write(s, count, target, vocab, out, seed, main.err::println);
         } else {
             SyntheticModel.write(s, count, plain, vocab, out, seed, main.err::println);
