@@ -3,8 +3,6 @@ package dev.moe4j.kernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.Objects;
-import java.util.stream.IntStream;
 
 /**
  * The opt-in rounded-activation form of a Q4_0 matrix, for products of up to {@link #MAX_TOKENS} tokens (decode).
@@ -79,35 +77,15 @@ public final class Q4_0Rounded implements RoundedForm {
             throw new IllegalArgumentException(
                     w.name() + ": rounded activations are for Q4_0 matrices, not " + w.type());
         }
-        int blocks = w.blocksPerRow();
-        int groups = (w.rows() + ROWS - 1) / ROWS;
-        long groupBlocks = Math.multiplyExact((long) groups, blocks);
-        MemorySegment out = WeightMemory.allocate(groupBlocks * GROUP_BLOCK_BYTES);
-        MemorySegment data = w.data();
-        long rowBytes = w.rowBytes();
-        // a group's rows, in either layout, are the same contiguous bytes: one bulk read per group
-        IntStream.range(0, groups).parallel().forEach(g -> {
-            int first = g * ROWS;
-            int inGroup = Math.min(ROWS, w.rows() - first);
-            byte[] from = new byte[Math.toIntExact(inGroup * rowBytes)];
-            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, first * rowBytes, from, 0, from.length);
-            long base = first * rowBytes;
-            byte[] to = new byte[GROUP_BLOCK_BYTES];
-            for (int b = 0; b < blocks; b++) {
-                for (int l = 0; l < inGroup; l++) {
-                    int at = (int) (w.blockOffset(first + l, b) - base);
-                    if ((from[at + 1] & 0x7C) == 0x7C) {
-                        throw new IllegalArgumentException(w.name() + ": row " + (first + l) + ", block " + b
-                                + " has a scale that is not finite");
-                    }
-                    to[SCALES_AT + 2 * l] = from[at];
-                    to[SCALES_AT + 2 * l + 1] = from[at + 1];
-                    for (int j = 0; j < HALF; j++) {
-                        to[j * ROWS + l] = (byte) (from[at + 2 + j] ^ 0x80);
-                    }
-                }
-                long gb = (long) g * blocks + b;
-                MemorySegment.copy(to, 0, out, ValueLayout.JAVA_BYTE, gb * GROUP_BLOCK_BYTES, to.length);
+        MemorySegment out = RoundedForm.repack(w, GROUP_BLOCK_BYTES, (from, at, l, to, row, block) -> {
+            if ((from[at + 1] & 0x7C) == 0x7C) {
+                throw new IllegalArgumentException(w.name() + ": row " + row + ", block " + block
+                        + " has a scale that is not finite");
+            }
+            to[SCALES_AT + 2 * l] = from[at];
+            to[SCALES_AT + 2 * l + 1] = from[at + 1];
+            for (int j = 0; j < HALF; j++) {
+                to[j * ROWS + l] = (byte) (from[at + 2 + j] ^ 0x80);
             }
         });
         return new Q4_0Rounded(w.rows(), w.cols(), out);
@@ -131,16 +109,8 @@ public final class Q4_0Rounded implements RoundedForm {
 
     @Override
     public Q4_0Rounded rowSlice(int from, int count) {
-        Objects.checkFromIndexSize(from, count, rows);
-        if (from % ROWS != 0 || (count % ROWS != 0 && from + count != rows)) {
-            throw new IllegalArgumentException("rows [" + from + ", " + (from + count)
-                    + ") split a group of " + ROWS + " rows of the rounded-activation form");
-        }
-        int blocks = cols / BLOCK;
-        long first = (long) from / ROWS * blocks;
-        long groups = (count + ROWS - 1) / ROWS;
         return new Q4_0Rounded(count, cols,
-                data.asSlice(first * GROUP_BLOCK_BYTES, groups * blocks * GROUP_BLOCK_BYTES));
+                RoundedForm.slice(data, rows, cols / BLOCK, GROUP_BLOCK_BYTES, from, count));
     }
 
     /**

@@ -3,8 +3,6 @@ package dev.moe4j.kernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.Objects;
-import java.util.stream.IntStream;
 
 /**
  * The rounded-activation form of a Q4_K matrix, for products of up to {@link #MAX_TOKENS} tokens (decode). As in
@@ -74,45 +72,25 @@ public final class Q4_KRounded implements RoundedForm {
             throw new IllegalArgumentException(
                     w.name() + ": this rounded-activation form is for Q4_K matrices, not " + w.type());
         }
-        int blocks = w.blocksPerRow();
-        int groups = (w.rows() + ROWS - 1) / ROWS;
-        long groupBlocks = Math.multiplyExact((long) groups, blocks);
-        MemorySegment out = WeightMemory.allocate(groupBlocks * GROUP_BLOCK_BYTES);
-        MemorySegment data = w.data();
-        long rowBytes = w.rowBytes();
-        // a group's rows, in either layout, are the same contiguous bytes: one bulk read per group
-        IntStream.range(0, groups).parallel().forEach(g -> {
-            int first = g * ROWS;
-            int inGroup = Math.min(ROWS, w.rows() - first);
-            byte[] from = new byte[Math.toIntExact(inGroup * rowBytes)];
-            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, first * rowBytes, from, 0, from.length);
-            long base = first * rowBytes;
-            byte[] to = new byte[GROUP_BLOCK_BYTES];
-            int[] sc = new int[8];
-            int[] m = new int[8];
-            for (int b = 0; b < blocks; b++) {
-                for (int l = 0; l < inGroup; l++) {
-                    int at = (int) (w.blockOffset(first + l, b) - base);
-                    if ((from[at + 1] & 0x7C) == 0x7C || (from[at + 3] & 0x7C) == 0x7C) {
-                        throw new IllegalArgumentException(w.name() + ": row " + (first + l) + ", block " + b
-                                + " has a scale that is not finite");
-                    }
-                    unpack(from, at + 4, sc, m);
-                    for (int j = 0; j < QUANT_BYTES; j++) {
-                        to[j * ROWS + l] = (byte) (from[at + 16 + j] ^ 0x80);
-                    }
-                    for (int s = 0; s < 8; s++) {
-                        to[SCALES_AT + 2 * (s * ROWS + l)] = (byte) sc[s];
-                        to[SCALES_AT + 2 * (s * ROWS + l) + 1] = (byte) m[s];
-                    }
-                    to[D_AT + 2 * l] = from[at];
-                    to[D_AT + 2 * l + 1] = from[at + 1];
-                    to[DMIN_AT + 2 * l] = from[at + 2];
-                    to[DMIN_AT + 2 * l + 1] = from[at + 3];
-                }
-                long gb = (long) g * blocks + b;
-                MemorySegment.copy(to, 0, out, ValueLayout.JAVA_BYTE, gb * GROUP_BLOCK_BYTES, to.length);
+        MemorySegment out = RoundedForm.repack(w, GROUP_BLOCK_BYTES, (from, at, l, to, row, block) -> {
+            if ((from[at + 1] & 0x7C) == 0x7C || (from[at + 3] & 0x7C) == 0x7C) {
+                throw new IllegalArgumentException(w.name() + ": row " + row + ", block " + block
+                        + " has a scale that is not finite");
             }
+            int[] scales = new int[8];
+            int[] mins = new int[8];
+            unpack(from, at + 4, scales, mins);
+            for (int j = 0; j < QUANT_BYTES; j++) {
+                to[j * ROWS + l] = (byte) (from[at + 16 + j] ^ 0x80);
+            }
+            for (int s = 0; s < 8; s++) {
+                to[SCALES_AT + 2 * (s * ROWS + l)] = (byte) scales[s];
+                to[SCALES_AT + 2 * (s * ROWS + l) + 1] = (byte) mins[s];
+            }
+            to[D_AT + 2 * l] = from[at];
+            to[D_AT + 2 * l + 1] = from[at + 1];
+            to[DMIN_AT + 2 * l] = from[at + 2];
+            to[DMIN_AT + 2 * l + 1] = from[at + 3];
         });
         return new Q4_KRounded(w.rows(), w.cols(), out);
     }
@@ -145,16 +123,8 @@ public final class Q4_KRounded implements RoundedForm {
 
     @Override
     public Q4_KRounded rowSlice(int from, int count) {
-        Objects.checkFromIndexSize(from, count, rows);
-        if (from % ROWS != 0 || (count % ROWS != 0 && from + count != rows)) {
-            throw new IllegalArgumentException("rows [" + from + ", " + (from + count)
-                    + ") split a group of " + ROWS + " rows of the rounded-activation form");
-        }
-        int blocks = cols / BLOCK;
-        long first = (long) from / ROWS * blocks;
-        long groups = (count + ROWS - 1) / ROWS;
         return new Q4_KRounded(count, cols,
-                data.asSlice(first * GROUP_BLOCK_BYTES, groups * blocks * GROUP_BLOCK_BYTES));
+                RoundedForm.slice(data, rows, cols / BLOCK, GROUP_BLOCK_BYTES, from, count));
     }
 
     /**
