@@ -123,4 +123,14 @@ class ChatCliTest {
         assertEquals(0, r.code(), r.err());
         assertEquals("> ", r.out());
     }
+
+    @Test
+    void helpListsTheChatCommandsWithoutAskingTheModel() {
+        Result r = run("/help\n/exit\n", "chat", "--model", TINY.toString(), "-n", "4");
+        assertEquals(0, r.code(), r.err());
+        for (String command : new String[] {"/think", "/no_think", "/reset", "/help", "/exit"}) {
+            assertTrue(r.err().contains(command + " "), command + " missing from:\n" + r.err());
+        }
+        assertEquals("> > ", r.out()); // two prompts, no answer
+    }
 }

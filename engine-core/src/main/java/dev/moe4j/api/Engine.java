@@ -60,7 +60,7 @@ public final class Engine implements AutoCloseable {
      * @param decodeStepTokens tokens evaluated in one step while any sequence is decoding: every decoding sequence's
      *     next token first, prompt chunks in what is left. Smaller keeps running streams' inter-token latency low
      *     while a long prompt arrives; larger reads that prompt sooner (docs/performance.md has the trade measured)
-     * @param roundedActivations Q4_0 decode rounds activations per block of 32 (faster, not the F32 path's bits; see
+     * @param roundedActivations Q4_0 and Q4_K decode round activations to 9 bits per block (faster, not the F32 path's bits; see
      *     {@link Model#loadGguf(Path, dev.moe4j.kernels.Kernels, boolean)}); by default the system property
      *     {@value GgufTensorSource#ROUNDED_ACTIVATIONS_PROPERTY}, else off
      * @param warmup           at load, run a short prompt and a few decode steps through the model on a sequence of
