@@ -44,6 +44,28 @@ final class TokenizeCommands {
         return Tokenizer.fromHuggingFace(p);
     }
 
+    /**
+     * --jsonl: each non-blank line of stdin, which must be a JSON value that {@code accepts} ({@code what} names it in
+     * the error), answered on its own line of stdout with {@code answer}'s result as JSON.
+     */
+    private static void eachJsonLine(Main main, java.util.function.Predicate<JsonNode> accepts, String what,
+                                     java.util.function.Function<JsonNode, Object> answer) throws IOException {
+        BufferedReader reader = new BufferedReader(new InputStreamReader(main.in, StandardCharsets.UTF_8));
+        String line;
+        int lineNo = 0;
+        while ((line = reader.readLine()) != null) {
+            lineNo++;
+            if (line.isBlank()) {
+                continue;
+            }
+            JsonNode node = JSON.readTree(line);
+            if (!accepts.test(node)) {
+                throw new UsageException("line " + lineNo + " of the input is not " + what);
+            }
+            main.out.println(JSON.writeValueAsString(answer.apply(node)));
+        }
+    }
+
     /** {@code moe4j tokenize}: text to ids. */
     @Command(name = "tokenize", mixinStandardHelpOptions = true, sortOptions = false,
             header = "Text to token ids.",
@@ -75,20 +97,7 @@ final class TokenizeCommands {
             boolean special = !noSpecial;
             PrintStream out = main.out;
             if (jsonl) {
-                BufferedReader reader = new BufferedReader(new InputStreamReader(main.in, StandardCharsets.UTF_8));
-                String line;
-                int lineNo = 0;
-                while ((line = reader.readLine()) != null) {
-                    lineNo++;
-                    if (line.isBlank()) {
-                        continue;
-                    }
-                    JsonNode node = JSON.readTree(line);
-                    if (!node.isTextual()) {
-                        throw new UsageException("line " + lineNo + " of the input is not a JSON string");
-                    }
-                    out.println(JSON.writeValueAsString(t.encode(node.asText(), special)));
-                }
+                eachJsonLine(main, JsonNode::isTextual, "a JSON string", node -> t.encode(node.asText(), special));
             } else {
                 String input = text != null ? text : new String(main.in.readAllBytes(), StandardCharsets.UTF_8);
                 out.println(JSON.writeValueAsString(t.encode(input, special)));
@@ -128,20 +137,8 @@ final class TokenizeCommands {
             Tokenizer t = load(tokenizer);
             PrintStream out = main.out;
             if (jsonl) {
-                BufferedReader reader = new BufferedReader(new InputStreamReader(main.in, StandardCharsets.UTF_8));
-                String line;
-                int lineNo = 0;
-                while ((line = reader.readLine()) != null) {
-                    lineNo++;
-                    if (line.isBlank()) {
-                        continue;
-                    }
-                    JsonNode node = JSON.readTree(line);
-                    if (!node.isArray()) {
-                        throw new UsageException("line " + lineNo + " of the input is not a JSON array of ids");
-                    }
-                    out.println(JSON.writeValueAsString(t.decode(JSON.convertValue(node, int[].class), skipSpecial)));
-                }
+                eachJsonLine(main, JsonNode::isArray, "a JSON array of ids",
+                        node -> t.decode(JSON.convertValue(node, int[].class), skipSpecial));
             } else {
                 int[] parsed = ids != null ? TokenIds.parse("--ids", ids)
                         : TokenIds.parse("the input", new String(main.in.readAllBytes(), StandardCharsets.UTF_8)
