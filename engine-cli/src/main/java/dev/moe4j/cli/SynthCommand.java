@@ -41,7 +41,7 @@ final class SynthCommand implements Callable<Integer> {
 
     @Option(names = "--random-blocks",
             description = "quantized matrices of random bits with sane scales instead of quantized draws: same types"
-                    + " and sizes in seconds (the K-quant search takes about an hour for a 30B model); speed files only")
+                    + " and sizes without the K-quant search; speed files only")
     boolean randomBlocks;
 
     @Option(names = "--out", paramLabel = "F.gguf", required = true, description = "the file to write")

@@ -1,5 +1,7 @@
 package dev.moe4j.kernels;
 
+import dev.moe4j.kernels.quant.BlockFormat;
+import dev.moe4j.kernels.quant.Q4_K;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -52,7 +54,6 @@ public final class Q4_KRounded implements RoundedForm {
     public static final int DMIN_AT = D_AT + ROWS * 2;
     /** Bytes of one group's block. */
     public static final int GROUP_BLOCK_BYTES = DMIN_AT + ROWS * 2;
-    private static final int SOURCE_BLOCK_BYTES = 144;
     private static final ValueLayout.OfShort LE_SHORT =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -77,15 +78,13 @@ public final class Q4_KRounded implements RoundedForm {
                 throw new IllegalArgumentException(w.name() + ": row " + row + ", block " + block
                         + " has a scale that is not finite");
             }
-            int[] scales = new int[8];
-            int[] mins = new int[8];
-            unpack(from, at + 4, scales, mins);
+            MemorySegment packed = MemorySegment.ofArray(from);
             for (int j = 0; j < QUANT_BYTES; j++) {
                 to[j * ROWS + l] = (byte) (from[at + 16 + j] ^ 0x80);
             }
             for (int s = 0; s < 8; s++) {
-                to[SCALES_AT + 2 * (s * ROWS + l)] = (byte) scales[s];
-                to[SCALES_AT + 2 * (s * ROWS + l) + 1] = (byte) mins[s];
+                to[SCALES_AT + 2 * (s * ROWS + l)] = (byte) Q4_K.scale(packed, at + 4, s);
+                to[SCALES_AT + 2 * (s * ROWS + l) + 1] = (byte) Q4_K.min(packed, at + 4, s);
             }
             to[D_AT + 2 * l] = from[at];
             to[D_AT + 2 * l + 1] = from[at + 1];
@@ -93,16 +92,6 @@ public final class Q4_KRounded implements RoundedForm {
             to[DMIN_AT + 2 * l + 1] = from[at + 3];
         });
         return new Q4_KRounded(w.rows(), w.cols(), out);
-    }
-
-    /** The 6-bit scales and mins of sub-blocks 0–7 from the 12 packed bytes at {@code at}. */
-    private static void unpack(byte[] b, int at, int[] sc, int[] m) {
-        for (int s = 0; s < 4; s++) {
-            sc[s] = b[at + s] & 63;
-            m[s] = b[at + s + 4] & 63;
-            sc[s + 4] = (b[at + s + 8] & 0x0F) | ((b[at + s] & 0xFF) >>> 6) << 4;
-            m[s + 4] = ((b[at + s + 8] & 0xFF) >>> 4) | ((b[at + s + 4] & 0xFF) >>> 6) << 4;
-        }
     }
 
     @Override
@@ -162,31 +151,27 @@ public final class Q4_KRounded implements RoundedForm {
         short[] q = new short[cols];
         float[] dx = new float[blocks];
         int[] subSums = new int[8 * blocks];
-        int[] sc = new int[8];
-        int[] m = new int[8];
-        byte[] block = new byte[SOURCE_BLOCK_BYTES];
         MemorySegment data = w.data();
         for (int t = 0; t < nTokens; t++) {
             quantizeActivations(x, t * cols, cols, q, dx, subSums);
             for (int r = rowStart; r < rowEnd; r++) {
                 float acc = 0f;
                 for (int b = 0; b < blocks; b++) {
-                    MemorySegment.copy(data, ValueLayout.JAVA_BYTE, w.blockOffset(r, b), block, 0, block.length);
-                    float d = Float.float16ToFloat((short) ((block[0] & 0xFF) | block[1] << 8));
-                    float dmin = Float.float16ToFloat((short) ((block[2] & 0xFF) | block[3] << 8));
-                    unpack(block, 4, sc, m);
+                    long at = w.blockOffset(r, b);
+                    float d = BlockFormat.half(data, at);
+                    float dmin = BlockFormat.half(data, at + 2);
                     int dots = 0;
                     int mins = 0;
                     for (int s = 0; s < 8; s++) {
                         // sub-block s: the low nibbles of bytes 32(s/2) .. +31 for even s, the high ones for odd s
                         int dot = 0;
                         for (int i = 0; i < SUB; i++) {
-                            int packed = block[16 + 32 * (s / 2) + i] & 0xFF;
+                            int packed = BlockFormat.u8(data, at + 16 + 32 * (s / 2) + i);
                             int qw = s % 2 == 0 ? packed & 0x0F : packed >>> 4;
                             dot += qw * q[b * BLOCK + s * SUB + i];
                         }
-                        dots += sc[s] * dot;
-                        mins += m[s] * subSums[8 * b + s];
+                        dots += Q4_K.scale(data, at + 4, s) * dot;
+                        mins += Q4_K.min(data, at + 4, s) * subSums[8 * b + s];
                     }
                     acc = Math.fma((float) dots, d * dx[b], acc);
                     acc = Math.fma((float) mins, -(dmin * dx[b]), acc);

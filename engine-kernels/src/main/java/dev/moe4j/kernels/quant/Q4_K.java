@@ -57,7 +57,7 @@ public final class Q4_K implements BlockFormat, BlockQuantizer {
     }
 
     /** 6-bit scale of sub-block j: bytes 0–3 hold scales 0–3 low 6 bits; 8–11 low nibbles + top bits of 0–3 for 4–7. */
-    static int scale(MemorySegment data, long scales, int j) {
+    public static int scale(MemorySegment data, long scales, int j) {
         if (j < 4) {
             return BlockFormat.u8(data, scales + j) & 63;
         }
@@ -65,7 +65,7 @@ public final class Q4_K implements BlockFormat, BlockQuantizer {
     }
 
     /** 6-bit min of sub-block j: bytes 4–7 for mins 0–3; 8–11 high nibbles + top bits of 4–7 for 4–7. */
-    static int min(MemorySegment data, long scales, int j) {
+    public static int min(MemorySegment data, long scales, int j) {
         if (j < 4) {
             return BlockFormat.u8(data, scales + j + 4) & 63;
         }
