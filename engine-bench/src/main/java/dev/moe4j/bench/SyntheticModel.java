@@ -92,8 +92,8 @@ public final class SyntheticModel {
     /**
      * As {@link #write(Shape, int, QuantType, Path, Path, long, Consumer)}, but each quantized matrix is made of
      * random bits with scales of a sane size instead of quantized draws: the same types, shapes and bytes per weight,
-     * as fast as the file can be written (the K-quant search is the slow part of a synth). For speed files only: the weights are not a
-     * quantization of anything.
+     * as fast as the file can be written (the K-quant search is the slow part of a synth). For speed files only: the
+     * weights are not a quantization of anything.
      */
     public static void writeRandomBlocks(Shape shape, int layers, QuantType target, Path vocabGguf, Path out,
                                          long seed, Consumer<String> progress) throws IOException {
