@@ -1,6 +1,7 @@
 package dev.moe4j.format;
 
 import dev.moe4j.api.BadModelFileException;
+import dev.moe4j.kernels.WeightMemory;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -26,7 +27,9 @@ public final class MappedFile {
     public static <T> T open(Path path, String kind, Parser<T> parser) {
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
+            // as the kernels' other memory: see WeightMemory.kernelView
+            MemorySegment mapped = WeightMemory.kernelView(
+                    channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena));
             return parser.parse(path, arena, mapped);
         } catch (IOException e) {
             arena.close();

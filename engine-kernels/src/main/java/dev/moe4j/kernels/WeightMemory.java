@@ -7,6 +7,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Native memory for weights copied at load ({@link Matrix#interleaved()}). On Linux, when this module may call
@@ -25,7 +27,46 @@ public final class WeightMemory {
     private static final System.Logger LOG = System.getLogger(WeightMemory.class.getName());
     private static final Libc LIBC = Libc.find();
 
+    /** Whether this module may call restricted FFM methods, needed for {@link #kernelView}. */
+    private static final boolean NATIVE_ACCESS = WeightMemory.class.getModule().isNativeAccessEnabled();
+
+    /** File mappings handed out as {@link #kernelView}s; an entry whose arena closed is dead and dropped. */
+    private static final List<MemorySegment> FILE_VIEWS = new CopyOnWriteArrayList<>();
+
     private WeightMemory() {}
+
+    /**
+     * {@code mapped}, a file mapping, as a segment of the same class as the copies {@link #allocate} makes (same
+     * address, size, arena and read-only flag), when this module has native access; otherwise {@code mapped}.
+     * C2 compiles a kernel's loads for the segment classes it has seen: with both file mappings and copies
+     * flowing through one kernel its loads became out-of-line calls, 3x slower for Q6_K (12x with heap segments
+     * too), so every weight should reach the kernels as one class.
+     */
+    public static MemorySegment kernelView(MemorySegment mapped) {
+        if (!NATIVE_ACCESS || !mapped.isMapped()) {
+            return mapped;
+        }
+        MemorySegment view = mapped.reinterpret(mapped.byteSize());
+        FILE_VIEWS.removeIf(v -> !v.scope().isAlive());
+        FILE_VIEWS.add(view);
+        return view;
+    }
+
+    /** Whether {@code source} lies in a file mapping, directly or through a live {@link #kernelView}. */
+    public static boolean fileBacked(MemorySegment source) {
+        if (source.isMapped()) {
+            return true;
+        }
+        for (MemorySegment view : FILE_VIEWS) {
+            // the same scope: a slice of that view (an address reused after an unmapping has another scope)
+            if (view.scope().equals(source.scope()) && view.scope().isAlive()
+                    && source.address() >= view.address()
+                    && source.address() + source.byteSize() <= view.address() + view.byteSize()) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /** {@code bytes} of zeroed native memory, 64-byte aligned at least, for a weight copy made at load. */
     public static MemorySegment allocate(long bytes) {
@@ -58,7 +99,7 @@ public final class WeightMemory {
      * without native access.
      */
     public static void releaseMappedPages(MemorySegment source) {
-        if (LIBC == null || !source.isMapped()) {
+        if (LIBC == null || !fileBacked(source)) {
             return;
         }
         long start = (source.address() + SMALL_PAGE - 1) & -SMALL_PAGE;
