@@ -9,6 +9,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Native memory for weights copied at load ({@link Matrix#interleaved()}). On Linux, when this module may call
@@ -33,6 +34,9 @@ public final class WeightMemory {
     /** File mappings handed out as {@link #kernelView}s; an entry whose arena closed is dead and dropped. */
     private static final List<MemorySegment> FILE_VIEWS = new CopyOnWriteArrayList<>();
 
+    private static final AtomicBoolean WARNED =
+            new AtomicBoolean();
+
     private WeightMemory() {}
 
     /**
@@ -43,7 +47,16 @@ public final class WeightMemory {
      * too), so every weight should reach the kernels as one class.
      */
     public static MemorySegment kernelView(MemorySegment mapped) {
-        if (!NATIVE_ACCESS || !mapped.isMapped()) {
+        if (!mapped.isMapped()) {
+            return mapped;
+        }
+        if (!NATIVE_ACCESS) {
+            if (!WARNED.getAndSet(true)) {
+                LOG.log(System.Logger.Level.WARNING, "no native access for " + WeightMemory.class.getModule()
+                        + ": mapped and copied weights stay two segment classes, which makes the quantized kernels several"
+                        + " times slower (3x for the Q6_K mat-vec); run with --enable-native-access=ALL-UNNAMED (or =dev.moe4j.kernels on"
+                        + " the module path)");
+            }
             return mapped;
         }
         MemorySegment view = mapped.reinterpret(mapped.byteSize());

@@ -147,6 +147,9 @@ public class MatmulBench {
                 case Q8_0, Q4_0 -> new long[] {0};
                 case Q4_K -> new long[] {0, 2};
                 case Q6_K -> new long[] {208};
+                case Q5_K -> new long[] {0, 2};
+                case Q3_K -> new long[] {108};
+                case IQ4_XS, Q5_0 -> new long[] {0};
                 default -> throw new IllegalArgumentException(type + " has no block scales");
             };
         }
