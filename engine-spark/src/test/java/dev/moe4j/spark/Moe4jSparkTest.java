@@ -186,9 +186,9 @@ class Moe4jSparkTest {
     @Test
     void completionAndSeedColumnEqualTheEngine() {
         Moe4jSparkOptions options = baseOptions().sampling(SAMPLED).seedColumn("seed").build();
-        Map<Integer, Row> chats = byId(Moe4jSpark.chat(questions(40, 3), "prompt", options));
-        Map<Integer, Row> completions = byId(Moe4jSpark.complete(questions(40, 3), "prompt", options));
-        for (int i = 0; i < 40; i++) {
+        Map<Integer, Row> chats = byId(Moe4jSpark.chat(questions(24, 3), "prompt", options));
+        Map<Integer, Row> completions = byId(Moe4jSpark.complete(questions(24, 3), "prompt", options));
+        for (int i = 0; i < 24; i++) {
             long seed = 7919L * i + 3;
             ChatRequest chat = ChatRequest.builder().user(prompt(i)).sampling(SAMPLED).maxTokens(MAX_TOKENS)
                     .seed(seed).build();
@@ -204,15 +204,15 @@ class Moe4jSparkTest {
         Moe4jSpark.registerChat(spark, "moe4j_chat", options);
         Moe4jSpark.registerCompletion(spark, "moe4j_complete", baseOptions().sampling(SAMPLED).seedColumn("seed")
                 .build());
-        questions(20, 2).union(spark.createDataFrame(List.of(RowFactory.create(99, null, 1L)), QUESTIONS))
+        questions(10, 2).union(spark.createDataFrame(List.of(RowFactory.create(99, null, 1L)), QUESTIONS))
                 .createOrReplaceTempView("questions");
         Map<Integer, Row> rows = new HashMap<>();
         for (Row r : spark.sql("SELECT id, moe4j_chat(prompt) AS chat, moe4j_complete(prompt, seed) AS completion"
                 + " FROM questions").collectAsList()) {
             rows.put(r.getInt(0), r);
         }
-        assertEquals(21, rows.size());
-        for (int i = 0; i < 20; i++) {
+        assertEquals(11, rows.size());
+        for (int i = 0; i < 10; i++) {
             long seed = 7919L * i + 3;
             ChatResponse chat = direct.chat(ChatRequest.builder().user(prompt(i)).greedy().maxTokens(MAX_TOKENS)
                     .seed(Moe4jSpark.rowSeed(prompt(i), 1234)).build());
