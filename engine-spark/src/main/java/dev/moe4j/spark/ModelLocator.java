@@ -40,7 +40,12 @@ final class ModelLocator {
     static Path localPath(Moe4jSparkOptions options) {
         String where = options.modelPath();
         if (options.modelFromSparkFiles()) {
-            return Path.of(SparkFiles.get(where));
+            Path shipped = Path.of(SparkFiles.get(where));
+            if (!Files.exists(shipped)) {
+                throw new BadModelFileException("model " + where + " was not shipped with SparkContext.addFile or"
+                        + " spark-submit --files: " + shipped + " does not exist");
+            }
+            return shipped;
         }
         URI uri = uriOf(where);
         if (uri == null || uri.getScheme() == null || uri.getScheme().length() == 1 || "file".equals(uri.getScheme())) {

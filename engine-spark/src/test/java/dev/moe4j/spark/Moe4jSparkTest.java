@@ -267,6 +267,11 @@ class Moe4jSparkTest {
             assertTrue(failure.getMessage().contains(engineMessage),
                     "the task failure carries \"" + engineMessage + "\": " + failure.getMessage());
         }
+        Moe4jSparkOptions notShipped = baseOptions().sparkFile("never-shipped.gguf").build();
+        SparkException failure = assertThrows(SparkException.class,
+                () -> Moe4jSpark.chat(questions(2, 1), "prompt", notShipped).collectAsList());
+        assertTrue(failure.getMessage().contains("model never-shipped.gguf was not shipped with SparkContext.addFile"),
+                failure.getMessage());
     }
 
     @Test
