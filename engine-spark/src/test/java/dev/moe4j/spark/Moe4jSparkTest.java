@@ -184,6 +184,16 @@ class Moe4jSparkTest {
     }
 
     @Test
+    void tasksStartingTogetherLoadOneEngine() {
+        // settings no other test uses: a fresh key, which both tasks of local[2] ask for at once
+        Moe4jSparkOptions options = baseOptions().maxSequences(3).greedy().build();
+        int before = ExecutorEngines.instancesCreated();
+        assertEquals(8, Moe4jSpark.chat(questions(8, 2), "prompt", options).collectAsList().size());
+        assertEquals(8, Moe4jSpark.chat(questions(8, 4), "prompt", options).collectAsList().size());
+        assertEquals(1, ExecutorEngines.instancesCreated() - before);
+    }
+
+    @Test
     void completionAndSeedColumnEqualTheEngine() {
         Moe4jSparkOptions options = baseOptions().sampling(SAMPLED).seedColumn("seed").build();
         Map<Integer, Row> chats = byId(Moe4jSpark.chat(questions(24, 3), "prompt", options));
