@@ -157,6 +157,13 @@ public final class VectorKernels implements KernelProvider {
             case Q4_0 -> Q4_0Rows.matvec(lanes, out, w, x, rowStart, rowEnd);
             case Q4_K -> Q4_KRows.matvec(lanes, out, w, x, rowStart, rowEnd);
             case Q6_K -> Q6_KRows.matvec(lanes, out, w, x, rowStart, rowEnd);
+            case Q5_K -> {
+                if (lanes.floats().length() == 16) {
+                    Q5_KRows.matvec16(out, w, x, rowStart, rowEnd);
+                } else {
+                    coded(w).matvec(lanes, out, w, x, rowStart, rowEnd);
+                }
+            }
             default -> coded(w).matvec(lanes, out, w, x, rowStart, rowEnd);
         }
     }
