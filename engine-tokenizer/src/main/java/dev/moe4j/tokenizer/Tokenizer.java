@@ -137,6 +137,69 @@ public final class Tokenizer {
         return ids.toArray();
     }
 
+    /**
+     * Encodes text in which only some stretches may hold added tokens: a chat prompt whose template markup
+     * ({@code <|im_start|>user\n}) is recognised while the caller's content inside it stays text. Inside a plain span
+     * every character is ordinary text, and an added token that would reach into one is not recognised; the text
+     * around the spans is encoded as {@code encode(text, true)} does. Matching and segmentation are those of
+     * {@link #encode(String, boolean)} over the whole text, so when no plain span holds the text of an added token
+     * (or a piece of one next to markup) the ids equal {@code encode(text, true)}, pre-tokenizer boundaries
+     * included; otherwise the added-token text in a span is BPE-merged with whatever surrounds it, as plain text.
+     *
+     * @param text       the text to encode
+     * @param plainSpans start and end character offsets into {@code text} ({@code [start, end)}), flattened as
+     *     {@code {start0, end0, start1, end1, …}}, in increasing order and not overlapping; empty spans allowed
+     * @return the token ids
+     * @throws IllegalArgumentException if the spans are not such pairs within the text, in order
+     */
+    public int[] encode(String text, int[] plainSpans) {
+        checkSpans(plainSpans, text.length());
+        String clean = Utf8.replaceLoneSurrogates(text); // one char for one, so the offsets still hold
+        IntList ids = new IntList(clean.length() / 3);
+        ByteLevelBpe.Work work = new ByteLevelBpe.Work();
+        int segmentStart = 0;
+        int span = 0; // the first plain span that does not end at or before i
+        int i = 0;
+        while (i < clean.length()) {
+            while (span < plainSpans.length && plainSpans[span + 1] <= i) {
+                span += 2;
+            }
+            int nextPlainStart = clean.length();
+            if (span < plainSpans.length) {
+                if (plainSpans[span] <= i) {
+                    i = plainSpans[span + 1]; // inside a plain span: text only
+                    continue;
+                }
+                nextPlainStart = plainSpans[span];
+            }
+            AddedToken match = addedTokens.isEmpty() ? null : addedTokens.matchAt(clean, i, nextPlainStart);
+            if (match == null) {
+                i++;
+                continue;
+            }
+            encodeSegment(clean, segmentStart, i, ids, work);
+            ids.add(match.id());
+            i += match.content().length();
+            segmentStart = i;
+        }
+        encodeSegment(clean, segmentStart, clean.length(), ids, work);
+        return ids.toArray();
+    }
+
+    private static void checkSpans(int[] spans, int length) {
+        if (spans.length % 2 != 0) {
+            throw new IllegalArgumentException("plain spans come in start/end pairs, got " + spans.length + " offsets");
+        }
+        int previousEnd = 0;
+        for (int k = 0; k < spans.length; k += 2) {
+            if (spans[k] < previousEnd || spans[k + 1] < spans[k] || spans[k + 1] > length) {
+                throw new IllegalArgumentException("plain span " + k / 2 + " [" + spans[k] + ", " + spans[k + 1]
+                        + ") is out of order or outside the text of length " + length);
+            }
+            previousEnd = spans[k + 1];
+        }
+    }
+
     /** Normalise, pre-tokenize and BPE-encode {@code text[from, to)}, a stretch without added tokens. */
     private void encodeSegment(String text, int from, int to, IntList ids, ByteLevelBpe.Work work) {
         if (from == to) {
