@@ -8,6 +8,7 @@ import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 
@@ -113,8 +114,10 @@ public final class Tokenizer {
      *     False: all added tokens, special or not, are ordinary text — use it for untrusted input, so a user
      *     cannot inject control tokens. (Stricter than Hugging Face's {@code split_special_tokens}, which still
      *     matches non-special added tokens such as {@code <think>}.)
+     * @throws NullPointerException if {@code text} is null
      */
     public int[] encode(String text, boolean parseSpecial) {
+        Objects.requireNonNull(text, "text");
         String clean = Utf8.replaceLoneSurrogates(text);
         IntList ids = new IntList(clean.length() / 3);
         ByteLevelBpe.Work work = new ByteLevelBpe.Work();
@@ -150,9 +153,12 @@ public final class Tokenizer {
      * @param plainSpans start and end character offsets into {@code text} ({@code [start, end)}), flattened as
      *     {@code {start0, end0, start1, end1, …}}, in increasing order and not overlapping; empty spans allowed
      * @return the token ids
+     * @throws NullPointerException if {@code text} or {@code plainSpans} is null
      * @throws IllegalArgumentException if the spans are not such pairs within the text, in order
      */
     public int[] encode(String text, int[] plainSpans) {
+        Objects.requireNonNull(text, "text");
+        Objects.requireNonNull(plainSpans, "plainSpans");
         checkSpans(plainSpans, text.length());
         String clean = Utf8.replaceLoneSurrogates(text); // one char for one, so the offsets still hold
         IntList ids = new IntList(clean.length() / 3);
@@ -241,9 +247,11 @@ public final class Tokenizer {
      *
      * @param skipSpecialTokens drop special added tokens ({@code <|im_end|>}); non-special ones ({@code <think>})
      *     stay, as in Hugging Face
+     * @throws NullPointerException if {@code ids} is null
      * @throws TokenizerException naming the first id that is not in the vocabulary
      */
     public String decode(int[] ids, boolean skipSpecialTokens) {
+        Objects.requireNonNull(ids, "ids");
         int total = 0;
         for (int id : ids) {
             vocab.checkDefined(id);
