@@ -93,6 +93,21 @@ class ServerHardeningTest {
     }
 
     @Test
+    void anEngineClosedUnderTheServerAnswers503() throws Exception {
+        try (Engine closed = Engine.load(Http.tinyModel(), Engine.Options.defaults().withContextLength(64));
+             Moe4jServer other = Moe4jServer.start(closed, ServerOptions.defaults("tiny").withPort(0))) {
+            closed.close();
+            HttpResponse<String> chat = Http.post(other, "/v1/chat/completions", chatBody("Be brief.", "Hi"));
+            assertEquals(503, chat.statusCode(), chat.body());
+            assertEquals("engine_stopped", Http.json(chat.body()).get("error").get("code").asText());
+            assertEquals("1", chat.headers().firstValue("Retry-After").orElseThrow());
+            HttpResponse<String> completion = Http.post(other, "/v1/completions", "{\"prompt\": \"Hi\", \"max_tokens\": 1}");
+            assertEquals(503, completion.statusCode(), completion.body());
+            assertEquals(200, Http.get(other, "/health").statusCode(), "health reports the HTTP side only");
+        }
+    }
+
+    @Test
     void closingTwiceIsQuiet() {
         Moe4jServer other = Moe4jServer.start(engine, ServerOptions.defaults("tiny").withPort(0));
         other.close();
