@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -68,6 +69,23 @@ class ErrorContractTest {
         });
         ListenerException e = assertThrows(ListenerException.class, failed::await);
         assertEquals("listener bug", e.getCause().getMessage());
+        stillServes();
+    }
+
+    @Test
+    void anInterruptedWaitCancelsItsRequestAndTheEngineServesOn() throws Exception {
+        ChatHandle running = engine.chatStream(ChatRequest.builder().user("Tell me about licences.").greedy()
+                .maxTokens(100).build(), new ChatListener() {});
+        Thread.currentThread().interrupt();
+        assertThrows(CancellationException.class, running::await);
+        assertTrue(Thread.interrupted(), "the interrupt flag is set again");
+        // the request ends as cancelled for its other observers, and its blocks come back
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!running.isDone() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(running.isDone());
+        assertEquals(FinishReason.CANCELLED, running.await().finishReason());
         stillServes();
     }
 
