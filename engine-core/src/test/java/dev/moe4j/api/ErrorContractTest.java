@@ -200,8 +200,10 @@ class ErrorContractTest {
         assertTrue(stopped.getMessage().contains("closed"), stopped.getMessage());
         assertThrows(EngineStoppedException.class, () -> own.completeStream(CompletionRequest.of("x", 1),
                 new ChatListener() {}));
-        // the tokenizer lives on the heap and stays usable
+        // the tokenizer, configuration and template live on the heap and stay usable
         assertArrayEquals(engine.tokenizer().encode("Hi there"), own.tokenizer().encode("Hi there"));
+        assertEquals(engine.config(), own.config());
+        assertEquals("qwen3", own.chatTemplate().name());
     }
 
     /** What the SLF4J simple binding (which writes to System.err as it is when a message is logged) prints. */
