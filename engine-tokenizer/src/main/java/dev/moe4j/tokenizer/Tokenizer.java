@@ -20,7 +20,8 @@ import java.util.OptionalInt;
  * <ol>
  *   <li>unpaired surrogates become U+FFFD (a Java string may hold them, UTF-8 cannot; Hugging Face never sees them);
  *   <li>added tokens ({@code <|im_start|>}, {@code <think>}, …) are split out of the raw text, leftmost-longest,
- *       each becoming its own id — unless {@code parseSpecial} is false;
+ *       each becoming its own id — unless {@code parseSpecial} is false; {@link #encode(String, int[])} splits
+ *       them out only outside its plain spans (a chat prompt's caller-supplied text);
  *   <li>every other segment is NFC-normalised, split by the {@link PreTokenizer Qwen2 pre-tokenizer}, and each
  *       piece's UTF-8 bytes are merged by {@link ByteLevelBpe BPE}.
  * </ol>
