@@ -124,6 +124,9 @@ class ErrorContractTest {
         assertNull("parameters", () -> ToolSpec.function("f", "d", null));
         assertNull("name", () -> ToolCall.of(null, null));
         assertNull("arguments", () -> ToolCall.withRawArguments("f", null));
+        assertNull("usage", () -> new ChatResponse("", "", List.of(), List.of(), null, FinishReason.STOP, false));
+        assertNull("toolCalls[0]", () -> new ChatResponse("", "", Arrays.asList((ToolCall) null), List.of(),
+                new Usage(1, 0, 1), FinishReason.STOP, false));
         assertNull("text", () -> engine.tokenizer().encode(null));
         assertNull("text", () -> engine.tokenizer().encode(null, false));
         assertNull("ids", () -> engine.tokenizer().decode(null));
