@@ -79,6 +79,11 @@ final class ServeCommand implements Callable<Integer> {
         try {
             server = Moe4jServer.start(engine, ServerOptions.defaults(id).withHost(host).withPort(port)
                     .withApiKey(apiKey).withMaxQueue(maxQueue));
+        } catch (IllegalStateException e) {
+            // the address is taken or not ours: the user's to fix, so a message and exit 1, no stack trace
+            engine.close();
+            main.err.println("moe4j: " + e.getMessage());
+            return 1;
         } catch (RuntimeException e) {
             engine.close();
             throw e;

@@ -1,6 +1,7 @@
 package dev.moe4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -132,6 +133,17 @@ class CliTest {
             }
         }).toList();
         assertEquals(originals, texts);
+    }
+
+    @Test
+    void servingOnATakenPortFailsWithAMessage() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Result r = run("serve", "--model", MODELS.resolve("qwen3-dense-tiny.f32.gguf").toString(), "--ctx", "64",
+                    "--port", Integer.toString(taken.getLocalPort()));
+            assertEquals(1, r.code(), r.err());
+            assertTrue(r.err().contains("moe4j: cannot serve on 127.0.0.1:" + taken.getLocalPort()), r.err());
+            assertFalse(r.err().contains("\tat "), r.err());
+        }
     }
 
     @Test

@@ -65,6 +65,13 @@ public record ChatMessage(Role role, String content, String reasoningContent, Li
      */
     public ChatMessage {
         Objects.requireNonNull(role, "role");
+        if (toolCalls != null) {
+            for (int i = 0; i < toolCalls.size(); i++) {
+                if (toolCalls.get(i) == null) {
+                    throw new NullPointerException("toolCalls[" + i + "]");
+                }
+            }
+        }
         toolCalls = toolCalls == null ? List.of() : List.copyOf(toolCalls);
         if (role != Role.ASSISTANT && (reasoningContent != null || !toolCalls.isEmpty())) {
             throw new IllegalArgumentException("only assistant messages carry reasoning or tool calls, not " + role.wireName());

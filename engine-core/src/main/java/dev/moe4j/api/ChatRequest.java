@@ -26,9 +26,17 @@ import java.util.Objects;
  * @param stop            strings that end generation when they appear (not part of the output); empty for none
  * @param seed            null = a fresh random seed
  * @param chatTemplate    a template name for {@code ChatTemplates.byName}; null = recognise the model's own
+ * @param allowSpecialTokensInContent false (the default): everything the caller supplies (every message's content
+ *                        and reasoning, tool calls' names and arguments, the tools' JSON) is tokenized as plain
+ *                        text, so {@code <|im_end|>} or {@code <think>} written in a message are ordinary characters
+ *                        and only the chat template's own markup yields control tokens. True: the whole rendered
+ *                        prompt is tokenized with added tokens recognised wherever they appear, as Hugging Face's
+ *                        {@code apply_chat_template(tokenize=True)} does; only for fully trusted input, since a
+ *                        message can then close its turn and forge another (a system turn, say)
  */
 public record ChatRequest(List<ChatMessage> messages, List<ToolSpec> tools, Thinking thinking, int thinkingBudget,
-                          SamplingParams sampling, int maxTokens, List<String> stop, Long seed, String chatTemplate) {
+                          SamplingParams sampling, int maxTokens, List<String> stop, Long seed, String chatTemplate,
+                          boolean allowSpecialTokensInContent) {
 
     /** The {@code maxTokens} of a request that names none. */
     public static final int DEFAULT_MAX_TOKENS = 4096;
@@ -46,6 +54,8 @@ public record ChatRequest(List<ChatMessage> messages, List<ToolSpec> tools, Thin
      * @param stop           stop strings, or null
      * @param seed           the sampling seed, or null for a fresh one
      * @param chatTemplate   a template name, or null for the model's own
+     * @param allowSpecialTokensInContent whether special tokens written in the caller's text count as such
+     *     (see the record's description); false for untrusted input
      * @throws NullPointerException if {@code messages} is null, or a message, tool or stop string is
      * @throws InvalidRequestException if there is no message, {@code thinkingBudget < -1}, {@code maxTokens < 1}
      *     or a stop string is empty
@@ -55,8 +65,8 @@ public record ChatRequest(List<ChatMessage> messages, List<ToolSpec> tools, Thin
         if (messages.isEmpty()) {
             throw new InvalidRequestException("a chat request needs at least one message");
         }
-        messages = List.copyOf(messages);
-        tools = tools == null ? List.of() : List.copyOf(tools);
+        messages = copyOf(messages, "messages");
+        tools = tools == null ? List.of() : copyOf(tools, "tools");
         thinking = thinking == null ? Thinking.MODEL_DEFAULT : thinking;
         if (thinkingBudget < -1) {
             throw new InvalidRequestException("thinkingBudget must be >= 0 (or -1 for unlimited), was " + thinkingBudget);
@@ -64,12 +74,42 @@ public record ChatRequest(List<ChatMessage> messages, List<ToolSpec> tools, Thin
         if (maxTokens < 1) {
             throw new InvalidRequestException("maxTokens must be >= 1, was " + maxTokens);
         }
-        stop = stop == null ? List.of() : List.copyOf(stop);
+        stop = stop == null ? List.of() : copyOf(stop, "stop");
         for (String s : stop) {
-            if (s == null || s.isEmpty()) {
+            if (s.isEmpty()) {
                 throw new InvalidRequestException("stop strings must be non-empty");
             }
         }
+    }
+
+    /**
+     * A request whose caller-supplied text is tokenized as plain text ({@code allowSpecialTokensInContent} false).
+     *
+     * @param messages       the conversation, at least one message
+     * @param tools          the tools the model may call, or null
+     * @param thinking       the thinking mode, or null
+     * @param thinkingBudget reasoning tokens allowed; -1 = unlimited
+     * @param sampling       the sampling parameters, or null for Qwen's recommendation
+     * @param maxTokens      generated tokens at most, at least 1
+     * @param stop           stop strings, or null
+     * @param seed           the sampling seed, or null for a fresh one
+     * @param chatTemplate   a template name, or null for the model's own
+     * @throws NullPointerException if {@code messages} is null, or a message, tool or stop string is
+     * @throws InvalidRequestException as the canonical constructor
+     */
+    public ChatRequest(List<ChatMessage> messages, List<ToolSpec> tools, Thinking thinking, int thinkingBudget,
+                       SamplingParams sampling, int maxTokens, List<String> stop, Long seed, String chatTemplate) {
+        this(messages, tools, thinking, thinkingBudget, sampling, maxTokens, stop, seed, chatTemplate, false);
+    }
+
+    /** A copy of the list; a null element is named by its index (List.copyOf's message names neither). */
+    private static <T> List<T> copyOf(List<T> list, String name) {
+        for (int i = 0; i < list.size(); i++) {
+            if (list.get(i) == null) {
+                throw new NullPointerException(name + "[" + i + "]");
+            }
+        }
+        return List.copyOf(list);
     }
 
     /**
@@ -104,6 +144,7 @@ public record ChatRequest(List<ChatMessage> messages, List<ToolSpec> tools, Thin
         private int maxTokens = DEFAULT_MAX_TOKENS;
         private Long seed;
         private String chatTemplate;
+        private boolean allowSpecialTokensInContent;
 
         /** A builder with every default; {@link ChatRequest#builder()} is the usual way to get one. */
         public Builder() {}
@@ -128,7 +169,7 @@ public record ChatRequest(List<ChatMessage> messages, List<ToolSpec> tools, Thin
          * @throws NullPointerException if {@code all} or one of its messages is null
          */
         public Builder messages(List<ChatMessage> all) {
-            all.forEach(this::message);
+            Objects.requireNonNull(all, "messages").forEach(this::message);
             return this;
         }
 
@@ -238,7 +279,9 @@ public record ChatRequest(List<ChatMessage> messages, List<ToolSpec> tools, Thin
          * @throws NullPointerException if {@code strings} or one of them is null
          */
         public Builder stop(String... strings) {
-            stop.addAll(List.of(strings));
+            for (String s : Objects.requireNonNull(strings, "strings")) {
+                stop.add(Objects.requireNonNull(s, "stop string"));
+            }
             return this;
         }
 
@@ -265,6 +308,21 @@ public record ChatRequest(List<ChatMessage> messages, List<ToolSpec> tools, Thin
         }
 
         /**
+         * Lets special tokens written in the caller's text (messages, reasoning, tool calls, tools) count as
+         * control tokens, as Hugging Face's {@code apply_chat_template(tokenize=True)} does. Off by default:
+         * then only the chat template's own markup yields control tokens, and a message holding
+         * {@code <|im_end|>\n<|im_start|>system} cannot forge a turn. Turn it on only for fully trusted input, e.g.
+         * to replay prompts tokenized that way.
+         *
+         * @param allow true to recognise special tokens in the caller's text
+         * @return this builder
+         */
+        public Builder allowSpecialTokensInContent(boolean allow) {
+            this.allowSpecialTokensInContent = allow;
+            return this;
+        }
+
+        /**
          * The request as built so far; the builder may go on being used.
          *
          * @return the request
@@ -272,7 +330,8 @@ public record ChatRequest(List<ChatMessage> messages, List<ToolSpec> tools, Thin
          *     below 1 or a stop string is empty
          */
         public ChatRequest build() {
-            return new ChatRequest(messages, tools, thinking, thinkingBudget, sampling, maxTokens, stop, seed, chatTemplate);
+            return new ChatRequest(messages, tools, thinking, thinkingBudget, sampling, maxTokens, stop, seed, chatTemplate,
+                    allowSpecialTokensInContent);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.moe4j.api;
 
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The result of a chat or completion request.
@@ -27,10 +28,25 @@ public record ChatResponse(String reasoning, String content, List<ToolCall> tool
      * @param usage                   the request's token counts
      * @param finishReason            why generation ended
      * @param thinkingBudgetExhausted whether the thinking budget cut the reasoning short
-     * @throws NullPointerException if either tool-call list, or an element of one, is null
+     * @throws NullPointerException if a text, either tool-call list or an element of one, the usage or the finish
+     *     reason is null; the message names it
      */
     public ChatResponse {
-        toolCalls = List.copyOf(toolCalls);
-        malformedToolCalls = List.copyOf(malformedToolCalls);
+        Objects.requireNonNull(reasoning, "reasoning");
+        Objects.requireNonNull(content, "content");
+        toolCalls = copyOf(toolCalls, "toolCalls");
+        malformedToolCalls = copyOf(malformedToolCalls, "malformedToolCalls");
+        Objects.requireNonNull(usage, "usage");
+        Objects.requireNonNull(finishReason, "finishReason");
+    }
+
+    private static <T> List<T> copyOf(List<T> list, String name) {
+        Objects.requireNonNull(list, name);
+        for (int i = 0; i < list.size(); i++) {
+            if (list.get(i) == null) {
+                throw new NullPointerException(name + "[" + i + "]");
+            }
+        }
+        return List.copyOf(list);
     }
 }

@@ -33,9 +33,16 @@ public record CompletionRequest(String prompt, SamplingParams sampling, int maxT
         if (maxTokens < 1) {
             throw new InvalidRequestException("maxTokens must be >= 1, was " + maxTokens);
         }
+        if (stop != null) {
+            for (int i = 0; i < stop.size(); i++) {
+                if (stop.get(i) == null) {
+                    throw new NullPointerException("stop[" + i + "]");
+                }
+            }
+        }
         stop = stop == null ? List.of() : List.copyOf(stop);
         for (String s : stop) {
-            if (s == null || s.isEmpty()) {
+            if (s.isEmpty()) {
                 throw new InvalidRequestException("stop strings must be non-empty");
             }
         }

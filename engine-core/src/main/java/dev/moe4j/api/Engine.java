@@ -27,6 +27,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -243,6 +244,7 @@ public final class Engine implements AutoCloseable {
     private final KvCache cache;
     private final Scheduler scheduler;
     private final int warmupTokens;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private Engine(Model model, Tokenizer tokenizer, Set<Integer> endTokens, Options options) {
         this.model = model;
@@ -603,9 +605,13 @@ public final class Engine implements AutoCloseable {
     /**
      * Stops the scheduler and releases the weights: running requests end as {@link FinishReason#CANCELLED},
      * waiting and later ones fail with {@link EngineStoppedException}. A failure to unmap is logged, not thrown.
+     * Closing a closed engine does nothing.
      */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return; // the weights are unmapped once
+        }
         scheduler.close();
         try {
             model.close();

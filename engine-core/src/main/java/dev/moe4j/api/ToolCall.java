@@ -23,9 +23,14 @@ public record ToolCall(String name, JsonNode arguments) {
      * @param name      the function's name
      * @param arguments the arguments, or null
      * @throws NullPointerException if {@code name} is null
+     * @throws InvalidRequestException if the arguments are nested deeper than 1000 levels (or contain themselves)
+     *     or hold more than a million values
      */
     public ToolCall {
         Objects.requireNonNull(name, "name");
+        if (arguments != null) {
+            JsonLimits.check(arguments, "the arguments of tool call '" + name + "'");
+        }
         arguments = arguments == null ? NullNode.getInstance() : arguments.deepCopy();
     }
 
@@ -36,6 +41,8 @@ public record ToolCall(String name, JsonNode arguments) {
      * @param arguments the arguments, normally an object; copied
      * @return the call
      * @throws NullPointerException if {@code name} is null
+     * @throws InvalidRequestException if the arguments are nested deeper than 1000 levels (or contain themselves)
+     *     or hold more than a million values
      */
     public static ToolCall of(String name, JsonNode arguments) {
         return new ToolCall(name, arguments);

@@ -21,12 +21,15 @@ public record ToolSpec(JsonNode json) {
      * @param json the tool's JSON object
      * @throws NullPointerException if {@code json} is null
      * @throws IllegalArgumentException if {@code json} is not an object
+     * @throws InvalidRequestException if {@code json} is nested deeper than 1000 levels (or contains itself) or
+     *     holds more than a million values
      */
     public ToolSpec {
         Objects.requireNonNull(json, "json");
         if (!json.isObject()) {
             throw new IllegalArgumentException("a tool must be a JSON object, was " + json.getNodeType());
         }
+        JsonLimits.check(json, "the tool's JSON");
         json = json.deepCopy();
     }
 
@@ -37,6 +40,8 @@ public record ToolSpec(JsonNode json) {
      * @return the tool
      * @throws NullPointerException if {@code json} is null
      * @throws IllegalArgumentException if {@code json} is not an object
+     * @throws InvalidRequestException if {@code json} is nested deeper than 1000 levels (or contains itself) or
+     *     holds more than a million values
      */
     public static ToolSpec of(JsonNode json) {
         return new ToolSpec(json);
@@ -51,6 +56,8 @@ public record ToolSpec(JsonNode json) {
      * @param parameters  a JSON schema of its arguments
      * @return the tool
      * @throws NullPointerException if any argument is null
+     * @throws InvalidRequestException if {@code parameters} is nested deeper than 999 levels (or contains itself)
+     *     or holds about a million values
      */
     public static ToolSpec function(String name, String description, JsonNode parameters) {
         ObjectNode tool = JsonNodeFactory.instance.objectNode();

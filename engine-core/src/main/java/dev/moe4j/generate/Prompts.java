@@ -9,6 +9,7 @@ import dev.moe4j.api.SamplingParams;
 import dev.moe4j.api.UnsupportedModelException;
 import dev.moe4j.generate.chat.ChatTemplate;
 import dev.moe4j.generate.chat.ChatTemplates;
+import dev.moe4j.generate.chat.RenderedPrompt;
 import dev.moe4j.tokenizer.Tokenizer;
 import java.util.Arrays;
 import java.util.Set;
@@ -73,8 +74,11 @@ public final class Prompts {
         if (budget == 0 && template.thinkingMode() == ChatTemplate.ThinkingMode.HYBRID) {
             enableThinking = false; // no thinking at all: the template's empty think block
         }
-        String text = template.render(request.messages(), request.tools(), enableThinking, true);
-        int[] prompt = tokenizer.encode(text, true);
+        RenderedPrompt rendered = template.renderPrompt(request.messages(), request.tools(), enableThinking, true);
+        String text = rendered.text();
+        // the caller's text is plain unless the request says otherwise, so a message cannot forge a turn
+        int[] prompt = request.allowSpecialTokensInContent() ? tokenizer.encode(text, true)
+                : tokenizer.encode(text, rendered.contentSpans());
         boolean startInReasoning = text.endsWith("<think>\n");
         if (budget == 0 && startInReasoning) {
             // an always-thinking template opened the block: close it at once
@@ -91,6 +95,7 @@ public final class Prompts {
                 budget, tokenizer.encode(EARLY_STOP, true));
     }
 
+    /** The prompt is the caller's own text, so its special tokens count (as in llama-server's and vLLM's completions). */
     public Generation.Plan completion(CompletionRequest request, ChatListener listener) {
         int[] prompt = tokenizer.encode(request.prompt(), true);
         checkLength(prompt);

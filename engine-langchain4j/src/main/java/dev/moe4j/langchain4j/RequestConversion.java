@@ -18,13 +18,19 @@ import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.ResponseFormatType;
 import dev.langchain4j.model.chat.request.ToolChoice;
+import dev.langchain4j.model.chat.request.json.JsonAnyOfSchema;
+import dev.langchain4j.model.chat.request.json.JsonArraySchema;
 import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
+import dev.langchain4j.model.chat.request.json.JsonSchemaElement;
 import dev.moe4j.api.ChatMessage;
+import dev.moe4j.api.InvalidRequestException;
 import dev.moe4j.api.SamplingParams;
 import dev.moe4j.api.Thinking;
 import dev.moe4j.api.ToolCall;
 import dev.moe4j.api.ToolSpec;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -173,6 +179,47 @@ final class RequestConversion {
         return ToolCall.withRawArguments(request.name(), arguments);
     }
 
+    /** JSON levels a tool's schema may reach, as {@code ToolSpec} allows. */
+    static final int MAX_SCHEMA_DEPTH = 1000;
+
+    /**
+     * Walks the schema without recursion and refuses one nested deeper than {@link #MAX_SCHEMA_DEPTH} JSON levels,
+     * before LangChain4j's recursive {@code toMap} could overflow the stack on it.
+     */
+    static void checkDepth(JsonSchemaElement root, String toolName) {
+        record Level(JsonSchemaElement element, int depth) {}
+        ArrayDeque<Level> pending = new ArrayDeque<>();
+        pending.push(new Level(root, 3)); // the tool object, "function", "parameters"
+        while (!pending.isEmpty()) {
+            Level level = pending.pop();
+            if (level.depth() > MAX_SCHEMA_DEPTH) {
+                throw new InvalidRequestException("tool '" + toolName + "': its parameter schema is nested deeper than "
+                        + MAX_SCHEMA_DEPTH + " JSON levels, or contains itself");
+            }
+            // a property or definition sits two levels down (its map, then itself); an item one; anyOf's two
+            switch (level.element()) {
+                case JsonObjectSchema o -> {
+                    for (Map<String, JsonSchemaElement> children : Arrays.asList(o.properties(), o.definitions())) {
+                        if (children != null) {
+                            children.values().forEach(c -> pending.push(new Level(c, level.depth() + 2)));
+                        }
+                    }
+                }
+                case JsonArraySchema a -> {
+                    if (a.items() != null) {
+                        pending.push(new Level(a.items(), level.depth() + 1));
+                    }
+                }
+                case JsonAnyOfSchema any -> {
+                    if (any.anyOf() != null) {
+                        any.anyOf().forEach(c -> pending.push(new Level(c, level.depth() + 2)));
+                    }
+                }
+                case null, default -> { }
+            }
+        }
+    }
+
     /** {@code {"type": "function", "function": {"name", "description", "parameters": JSON schema}}}. */
     static ToolSpec toolSpec(ToolSpecification spec) {
         ObjectNode tool = JSON.createObjectNode();
@@ -183,6 +230,7 @@ final class RequestConversion {
             function.put("description", spec.description());
         }
         JsonObjectSchema parameters = spec.parameters() != null ? spec.parameters() : JsonObjectSchema.builder().build();
+        checkDepth(parameters, spec.name());
         Map<String, Object> schema = JsonSchemaElementUtils.toMap(parameters);
         function.set("parameters", JSON.valueToTree(schema));
         return ToolSpec.of(tool);

@@ -1,6 +1,7 @@
 package dev.moe4j.server;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.moe4j.api.ChatHandle;
@@ -111,6 +112,9 @@ final class ApiHandler extends Handler.Abstract {
             };
         } catch (ApiException e) {
             status = error(response, callback, e);
+        } catch (InvalidRequestException e) {
+            // the engine's types refusing a value the request parsing let through (e.g. JsonLimits)
+            status = error(response, callback, ApiException.invalid(null, e.getMessage()));
         } catch (Throwable e) {
             LOG.error("request {} {} failed", request.getMethod(), Request.getPathInContext(request), e);
             status = error(response, callback, new ApiException(500, "server_error",
@@ -169,6 +173,9 @@ final class ApiHandler extends Handler.Abstract {
                 throw ApiException.invalid(null, "the request body must be a JSON object");
             }
             return body;
+        } catch (StreamConstraintsException e) {
+            // Jackson's read limits (nesting depth 1000, ...): the body is JSON, but not one the server takes
+            throw ApiException.invalid(null, "the JSON body exceeds a limit: " + e.getOriginalMessage());
         } catch (JacksonException e) {
             throw ApiException.invalid(null, "malformed JSON body: " + e.getOriginalMessage());
         } catch (IOException e) {

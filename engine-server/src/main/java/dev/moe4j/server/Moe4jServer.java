@@ -3,6 +3,7 @@ package dev.moe4j.server;
 import dev.moe4j.api.Engine;
 import java.util.Objects;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -30,6 +31,7 @@ public final class Moe4jServer implements AutoCloseable {
     private final Server server;
     private final ServerConnector connector;
     private final ServerOptions options;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private Moe4jServer(Server server, ServerConnector connector, ServerOptions options) {
         this.server = server;
@@ -89,9 +91,15 @@ public final class Moe4jServer implements AutoCloseable {
         server.join();
     }
 
-    /** Stops accepting requests and closes open connections; running generations of streams are cancelled. */
+    /**
+     * Stops accepting requests and closes open connections; running generations of streams are cancelled. Closing a
+     * closed server does nothing.
+     */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         try {
             server.stop();
         } catch (Exception e) {

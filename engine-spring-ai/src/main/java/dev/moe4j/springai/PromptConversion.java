@@ -1,6 +1,7 @@
 package dev.moe4j.springai;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -146,6 +147,10 @@ final class PromptConversion {
                 throw new IllegalArgumentException("tool '" + tool.name() + "': its input schema is not a JSON object");
             }
             function.set("parameters", schema);
+        } catch (StreamConstraintsException e) {
+            // Jackson's read limits, nesting depth 1000 first: checked while parsing, so no recursion runs away
+            throw new IllegalArgumentException("tool '" + tool.name() + "': its input schema exceeds a limit: "
+                    + e.getOriginalMessage(), e);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("tool '" + tool.name() + "': its input schema is not JSON: "
                     + e.getOriginalMessage(), e);

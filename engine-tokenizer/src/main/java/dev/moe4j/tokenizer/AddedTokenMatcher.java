@@ -35,12 +35,17 @@ final class AddedTokenMatcher {
 
     /** The longest added token that occurs in {@code text} at {@code index}, or {@code null}. */
     AddedToken matchAt(String text, int index) {
+        return matchAt(text, index, text.length());
+    }
+
+    /** The longest added token that occurs in {@code text} at {@code index} and ends by {@code limit}, or null. */
+    AddedToken matchAt(String text, int index, int limit) {
         char c = text.charAt(index);
         if (!startsSomeToken[c]) {
             return null;
         }
         for (AddedToken candidate : byFirstChar.get(c)) {
-            if (text.startsWith(candidate.content(), index)) {
+            if (index + candidate.content().length() <= limit && text.startsWith(candidate.content(), index)) {
                 return candidate;
             }
         }

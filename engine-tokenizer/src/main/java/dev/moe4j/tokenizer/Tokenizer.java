@@ -8,6 +8,7 @@ import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 
@@ -19,7 +20,8 @@ import java.util.OptionalInt;
  * <ol>
  *   <li>unpaired surrogates become U+FFFD (a Java string may hold them, UTF-8 cannot; Hugging Face never sees them);
  *   <li>added tokens ({@code <|im_start|>}, {@code <think>}, …) are split out of the raw text, leftmost-longest,
- *       each becoming its own id — unless {@code parseSpecial} is false;
+ *       each becoming its own id — unless {@code parseSpecial} is false; {@link #encode(String, int[])} splits
+ *       them out only outside its plain spans (a chat prompt's caller-supplied text);
  *   <li>every other segment is NFC-normalised, split by the {@link PreTokenizer Qwen2 pre-tokenizer}, and each
  *       piece's UTF-8 bytes are merged by {@link ByteLevelBpe BPE}.
  * </ol>
@@ -113,8 +115,10 @@ public final class Tokenizer {
      *     False: all added tokens, special or not, are ordinary text — use it for untrusted input, so a user
      *     cannot inject control tokens. (Stricter than Hugging Face's {@code split_special_tokens}, which still
      *     matches non-special added tokens such as {@code <think>}.)
+     * @throws NullPointerException if {@code text} is null
      */
     public int[] encode(String text, boolean parseSpecial) {
+        Objects.requireNonNull(text, "text");
         String clean = Utf8.replaceLoneSurrogates(text);
         IntList ids = new IntList(clean.length() / 3);
         ByteLevelBpe.Work work = new ByteLevelBpe.Work();
@@ -135,6 +139,72 @@ public final class Tokenizer {
         }
         encodeSegment(clean, segmentStart, clean.length(), ids, work);
         return ids.toArray();
+    }
+
+    /**
+     * Encodes text in which only some stretches may hold added tokens: a chat prompt whose template markup
+     * ({@code <|im_start|>user\n}) is recognised while the caller's content inside it stays text. Inside a plain span
+     * every character is ordinary text, and an added token that would reach into one is not recognised; the text
+     * around the spans is encoded as {@code encode(text, true)} does. Matching and segmentation are those of
+     * {@link #encode(String, boolean)} over the whole text, so when no plain span holds the text of an added token
+     * (or a piece of one next to markup) the ids equal {@code encode(text, true)}, pre-tokenizer boundaries
+     * included; otherwise the added-token text in a span is BPE-merged with whatever surrounds it, as plain text.
+     *
+     * @param text       the text to encode
+     * @param plainSpans start and end character offsets into {@code text} ({@code [start, end)}), flattened as
+     *     {@code {start0, end0, start1, end1, …}}, in increasing order and not overlapping; empty spans allowed
+     * @return the token ids
+     * @throws NullPointerException if {@code text} or {@code plainSpans} is null
+     * @throws IllegalArgumentException if the spans are not such pairs within the text, in order
+     */
+    public int[] encode(String text, int[] plainSpans) {
+        Objects.requireNonNull(text, "text");
+        Objects.requireNonNull(plainSpans, "plainSpans");
+        checkSpans(plainSpans, text.length());
+        String clean = Utf8.replaceLoneSurrogates(text); // one char for one, so the offsets still hold
+        IntList ids = new IntList(clean.length() / 3);
+        ByteLevelBpe.Work work = new ByteLevelBpe.Work();
+        int segmentStart = 0;
+        int span = 0; // the first plain span that does not end at or before i
+        int i = 0;
+        while (i < clean.length()) {
+            while (span < plainSpans.length && plainSpans[span + 1] <= i) {
+                span += 2;
+            }
+            int nextPlainStart = clean.length();
+            if (span < plainSpans.length) {
+                if (plainSpans[span] <= i) {
+                    i = plainSpans[span + 1]; // inside a plain span: text only
+                    continue;
+                }
+                nextPlainStart = plainSpans[span];
+            }
+            AddedToken match = addedTokens.isEmpty() ? null : addedTokens.matchAt(clean, i, nextPlainStart);
+            if (match == null) {
+                i++;
+                continue;
+            }
+            encodeSegment(clean, segmentStart, i, ids, work);
+            ids.add(match.id());
+            i += match.content().length();
+            segmentStart = i;
+        }
+        encodeSegment(clean, segmentStart, clean.length(), ids, work);
+        return ids.toArray();
+    }
+
+    private static void checkSpans(int[] spans, int length) {
+        if (spans.length % 2 != 0) {
+            throw new IllegalArgumentException("plain spans come in start/end pairs, got " + spans.length + " offsets");
+        }
+        int previousEnd = 0;
+        for (int k = 0; k < spans.length; k += 2) {
+            if (spans[k] < previousEnd || spans[k + 1] < spans[k] || spans[k + 1] > length) {
+                throw new IllegalArgumentException("plain span " + k / 2 + " [" + spans[k] + ", " + spans[k + 1]
+                        + ") is out of order or outside the text of length " + length);
+            }
+            previousEnd = spans[k + 1];
+        }
     }
 
     /** Normalise, pre-tokenize and BPE-encode {@code text[from, to)}, a stretch without added tokens. */
@@ -178,9 +248,11 @@ public final class Tokenizer {
      *
      * @param skipSpecialTokens drop special added tokens ({@code <|im_end|>}); non-special ones ({@code <think>})
      *     stay, as in Hugging Face
+     * @throws NullPointerException if {@code ids} is null
      * @throws TokenizerException naming the first id that is not in the vocabulary
      */
     public String decode(int[] ids, boolean skipSpecialTokens) {
+        Objects.requireNonNull(ids, "ids");
         int total = 0;
         for (int id : ids) {
             vocab.checkDefined(id);

@@ -33,5 +33,22 @@ public interface ChatTemplate {
      *                            model decides, and by default thinks); ignored by templates that have no switch
      * @param addGenerationPrompt end with the opening of the assistant's turn, ready for the model to answer
      */
-    String render(List<ChatMessage> messages, List<ToolSpec> tools, Boolean enableThinking, boolean addGenerationPrompt);
+    default String render(List<ChatMessage> messages, List<ToolSpec> tools, Boolean enableThinking,
+            boolean addGenerationPrompt) {
+        return renderPrompt(messages, tools, enableThinking, addGenerationPrompt).text();
+    }
+
+    /**
+     * Renders as {@link #render} does, and records which stretches of the text the caller supplied (contents,
+     * reasoning, tool calls, the tools' JSON), so that they can be tokenized as plain text while the template's
+     * markup keeps its special tokens.
+     *
+     * @param messages            the conversation, at least one message
+     * @param tools               the tools to list in the system prompt; null or empty for none
+     * @param enableThinking      as for {@link #render}
+     * @param addGenerationPrompt as for {@link #render}
+     * @return the text, identical to {@link #render}'s, and the caller's stretches in it
+     */
+    RenderedPrompt renderPrompt(List<ChatMessage> messages, List<ToolSpec> tools, Boolean enableThinking,
+            boolean addGenerationPrompt);
 }

@@ -34,11 +34,12 @@ record Qwen3ChatTemplate(String name, ThinkingMode thinkingMode) implements Chat
             + "{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n";
 
     @Override
-    public String render(List<ChatMessage> messages, List<ToolSpec> tools, Boolean enableThinking, boolean addGenerationPrompt) {
+    public RenderedPrompt renderPrompt(List<ChatMessage> messages, List<ToolSpec> tools, Boolean enableThinking,
+            boolean addGenerationPrompt) {
         if (messages == null || messages.isEmpty()) {
             throw new IllegalArgumentException("cannot render an empty conversation: the template reads messages[0]");
         }
-        StringBuilder out = new StringBuilder();
+        RenderedPrompt.Builder out = new RenderedPrompt.Builder();
         systemTurn(out, messages.getFirst(), tools);
         int lastQuery = lastQueryIndex(messages);
         int last = messages.size() - 1;
@@ -56,46 +57,46 @@ record Qwen3ChatTemplate(String name, ThinkingMode thinkingMode) implements Chat
                 case TOOL -> {
                     // {%- if loop.first or (messages[loop.index0 - 1].role != "tool") %} <|im_start|>user
                     if (i == 0 || messages.get(i - 1).role() != Role.TOOL) {
-                        out.append("<|im_start|>user");
+                        out.markup("<|im_start|>user");
                     }
-                    out.append("\n<tool_response>\n").append(content(message)).append("\n</tool_response>");
+                    out.markup("\n<tool_response>\n").content(content(message)).markup("\n</tool_response>");
                     if (i == last || messages.get(i + 1).role() != Role.TOOL) {
-                        out.append("<|im_end|>\n");
+                        out.markup("<|im_end|>\n");
                     }
                 }
             }
         }
         if (addGenerationPrompt) {
-            out.append("<|im_start|>assistant\n");
+            out.markup("<|im_start|>assistant\n");
             switch (thinkingMode) {
                 // {%- if enable_thinking is defined and enable_thinking is false %}: the hard switch, an empty think block
                 case HYBRID -> {
                     if (Boolean.FALSE.equals(enableThinking)) {
-                        out.append("<think>\n\n</think>\n\n");
+                        out.markup("<think>\n\n</think>\n\n");
                     }
                 }
-                case ALWAYS -> out.append("<think>\n");
+                case ALWAYS -> out.markup("<think>\n");
                 case NEVER -> { }
             }
         }
-        return out.toString();
+        return out.build();
     }
 
     /** {@code {%- if tools %}}: the system prompt, if any, then the tool list; else the system prompt alone. */
-    private static void systemTurn(StringBuilder out, ChatMessage first, List<ToolSpec> tools) {
+    private static void systemTurn(RenderedPrompt.Builder out, ChatMessage first, List<ToolSpec> tools) {
         boolean hasSystem = first.role() == Role.SYSTEM;
         if (tools != null && !tools.isEmpty()) {
-            out.append("<|im_start|>system\n");
+            out.markup("<|im_start|>system\n");
             if (hasSystem) {
-                out.append(content(first)).append("\n\n");
+                out.content(content(first)).markup("\n\n");
             }
-            out.append(TOOLS_HEADER);
+            out.markup(TOOLS_HEADER);
             for (ToolSpec tool : tools) {
-                out.append('\n').append(PythonJson.dumps(tool.json()));
+                out.markup('\n').content(PythonJson.dumps(tool.json()));
             }
-            out.append(TOOLS_FOOTER);
+            out.markup(TOOLS_FOOTER);
         } else if (hasSystem) {
-            out.append("<|im_start|>system\n").append(content(first)).append("<|im_end|>\n");
+            out.markup("<|im_start|>system\n").content(content(first)).markup("<|im_end|>\n");
         }
     }
 
@@ -117,16 +118,17 @@ record Qwen3ChatTemplate(String name, ThinkingMode thinkingMode) implements Chat
         return messages.size() - 1;
     }
 
-    private static void turn(StringBuilder out, ChatMessage message) {
-        out.append("<|im_start|>").append(message.role().wireName()).append('\n').append(content(message)).append("<|im_end|>\n");
+    private static void turn(RenderedPrompt.Builder out, ChatMessage message) {
+        out.markup("<|im_start|>").markup(message.role().wireName()).markup('\n').content(content(message))
+                .markup("<|im_end|>\n");
     }
 
-    private void assistantTurn(StringBuilder out, ChatMessage message, boolean afterLastQuery, boolean isLast) {
+    private void assistantTurn(RenderedPrompt.Builder out, ChatMessage message, boolean afterLastQuery, boolean isLast) {
         String content = content(message);
-        out.append("<|im_start|>assistant\n");
+        out.markup("<|im_start|>assistant\n");
         if (thinkingMode == ThinkingMode.NEVER) {
             // Instruct-2507 knows no reasoning: the content as given
-            out.append(content);
+            out.content(content);
         } else {
             String reasoning = "";
             if (message.reasoningContent() != null) {
@@ -139,24 +141,24 @@ record Qwen3ChatTemplate(String name, ThinkingMode thinkingMode) implements Chat
             }
             // {%- if loop.index0 > ns.last_query_index %}{%- if loop.last or (not loop.last and reasoning_content) %}
             if (afterLastQuery && (isLast || !reasoning.isEmpty())) {
-                out.append("<think>\n").append(stripTrailingNewlines(stripLeadingNewlines(reasoning)))
-                        .append("\n</think>\n\n").append(stripLeadingNewlines(content));
+                out.markup("<think>\n").content(stripTrailingNewlines(stripLeadingNewlines(reasoning)))
+                        .markup("\n</think>\n\n").content(stripLeadingNewlines(content));
             } else {
-                out.append(content);
+                out.content(content);
             }
         }
         List<ToolCall> calls = message.toolCalls();
         for (int c = 0; c < calls.size(); c++) {
             // {%- if (loop.first and content) or (not loop.first) %}
             if (c > 0 || !content.isEmpty()) {
-                out.append('\n');
+                out.markup('\n');
             }
             ToolCall call = calls.get(c);
-            out.append("<tool_call>\n{\"name\": \"").append(call.name()).append("\", \"arguments\": ")
-                    .append(call.hasRawArguments() ? call.arguments().textValue() : PythonJson.dumps(call.arguments()))
-                    .append("}\n</tool_call>");
+            out.markup("<tool_call>\n{\"name\": \"").content(call.name()).markup("\", \"arguments\": ")
+                    .content(call.hasRawArguments() ? call.arguments().textValue() : PythonJson.dumps(call.arguments()))
+                    .markup("}\n</tool_call>");
         }
-        out.append("<|im_end|>\n");
+        out.markup("<|im_end|>\n");
     }
 
     /** {@code message.content if message.content is string else ''} */
