@@ -59,6 +59,10 @@ public final class PrefixCacheBench {
             }
         }
         Arrays.sort(hits);
+        if (engine.prefixCaching() && hits[runs / 2] < systemTokens / 2) {
+            progress.accept("the KV cache (" + engine.kvBlocks() + " blocks) could not keep the system prompt while an"
+                    + " uncached request was read: give the JVM more heap (-Xmx) for a meaningful ratio");
+        }
         return new Result(systemTokens, userTokens, median(uncached), median(cached), hits[runs / 2], runs);
     }
 
