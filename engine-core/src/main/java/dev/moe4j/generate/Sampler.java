@@ -83,7 +83,7 @@ public final class Sampler {
         }
         if (params.topK() > 0 && params.topK() < n) {
             n = topK(n, params.topK());
-        } else if (params.topP() >= 1 && params.minP() > 0) {
+        } else if (params.topP() >= 1 && params.minP() > 0 && max != Float.POSITIVE_INFINITY) {
             return draw(minPOnly(n, max));
         } else {
             sortAll(n);
@@ -136,7 +136,8 @@ public final class Sampler {
 
     /**
      * Min-p without top-k or top-p: ranks and weighs only the candidates whose weight reaches min-p (the same prefix
-     * of the ranking as weighing all of them), leaving them first in (ids, values). Returns how many.
+     * of the ranking as weighing all of them), leaving them first in (ids, values). Returns how many: at least the
+     * most likely one, whose weight is 1, when max is finite.
      */
     private int minPOnly(int n, float max) {
         // exp(d) >= minP needs d >= ln(minP); the margin covers exp's and float's rounding

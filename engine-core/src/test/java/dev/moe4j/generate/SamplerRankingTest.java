@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link Sampler} ranks with primitive keys (a radix sort over the whole vocabulary, min-p alone ranking only what
  * it keeps); {@link ReferenceSampler} sorts boxed candidates with a comparator. Same seed, same logits: the same
- * token, draw after draw, over random vectors with ties, signed zeros, -inf and NaN, and every truncation.
+ * token, draw after draw, over random vectors with ties, signed zeros, infinities and NaN, and every truncation.
  */
 class SamplerRankingTest {
     private static final double[] TEMPERATURES = {0.3, 0.7, 1, 1.8};
@@ -36,6 +36,9 @@ class SamplerRankingTest {
             } else if (special == 1) {
                 l[i] = Float.NaN;
             }
+        }
+        if (kind == 3 && random.nextInt(3) == 0) {
+            l[random.nextInt(vocab)] = Float.POSITIVE_INFINITY; // a broken model's row: NaN weights, the same token
         }
         return l;
     }
