@@ -72,7 +72,8 @@ public final class Engine implements AutoCloseable {
      * @param prefixCache      keep full KV blocks after their request ends, keyed by the tokens up to their end, and
      *     start a later request whose tokens begin the same way on them (shared, never copied; evicted least recently
      *     used when the pool needs room). On by default. It changes no output: a request's logits are the bits it
-     *     would get without it. Ignored (off) for models with linear-attention layers (Qwen3-Next, Qwen3.5), whose
+     *     would get without it (in the rounded-activation mode, as long as its passes keep their sizes; see
+     *     docs/decisions.md). Ignored (off) for models with linear-attention layers (Qwen3-Next, Qwen3.5), whose
      *     recurrent state is not kept per block
      */
     public record Options(int contextLength, int maxSequences, int kvBlockSize, long kvCacheBytes, int kvCacheBlocks,
