@@ -4,6 +4,7 @@ import dev.moe4j.api.Engine;
 import dev.moe4j.bench.EndToEndBench;
 import dev.moe4j.bench.MemoryBandwidth;
 import dev.moe4j.bench.ParallelBench;
+import dev.moe4j.bench.PrefixCacheBench;
 import dev.moe4j.bench.ResidentMemory;
 import dev.moe4j.kernels.Kernels;
 import dev.moe4j.model.Model;
@@ -18,13 +19,18 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
-/** {@code moe4j bench}: one stream's prefill and decode speed, or with --parallel N streams through the scheduler. */
+/**
+ * {@code moe4j bench}: one stream's prefill and decode speed, with --parallel N streams through the scheduler, or
+ * with --prefix-cache the first token's time with a cached system prompt against an uncached one.
+ */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        header = "Measure prefill and decode speed (one stream, or --parallel N).",
+        header = "Measure prefill and decode speed (one stream, or --parallel N), or the prefix cache's gain.",
         description = {"Prefill (ppN) and decode (tgN) tokens/s, median of -r runs, with the decode weight bandwidth"
                 + " and this machine's measured read bandwidth.",
                 "--parallel N: N requests at once through the scheduler: aggregate decode tokens/s and time to first"
-                        + " token; then inter-token latency p50/p99 of N streams while a --long prompt arrives."})
+                        + " token; then inter-token latency p50/p99 of N streams while a --long prompt arrives.",
+                "--prefix-cache: time to first token of a --system N-token system prompt and a --user turn, cached"
+                        + " against uncached, median of -r runs, and their ratio."})
 final class BenchCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
@@ -58,12 +64,69 @@ final class BenchCommand implements Callable<Integer> {
             description = "with --parallel: tokens a step while none decodes (Engine.Options.maxBatchTokens)")
     Integer batchTokens;
 
+    @Option(names = "--prefix-cache",
+            description = "time to first token with the system prompt's KV blocks cached against without")
+    boolean prefixCache;
+
+    @Option(names = "--system", paramLabel = "N",
+            description = "with --prefix-cache: the system prompt's tokens (default: 2000)")
+    Integer systemTokens;
+
+    @Option(names = "--user", paramLabel = "N",
+            description = "with --prefix-cache: the user turn's tokens after it (default: 64)")
+    Integer userTokens;
+
     @Mixin
     ModelOptions model = new ModelOptions();
 
     @Override
     public Integer call() throws Exception {
-        return parallel != null ? parallel() : single();
+        if (prefixCache && parallel != null) {
+            throw new UsageException("--prefix-cache and --parallel are separate cases; choose one");
+        }
+        if (!prefixCache && (systemTokens != null || userTokens != null)) {
+            throw new UsageException((systemTokens != null ? "--system" : "--user")
+                    + " applies only with --prefix-cache");
+        }
+        return prefixCache ? prefixCache() : parallel != null ? parallel() : single();
+    }
+
+    private int prefixCache() throws Exception {
+        String other = longPrompt != null ? "--long" : stepTokens != null ? "--step-tokens"
+                : batchTokens != null ? "--batch-tokens" : null;
+        if (other != null) {
+            throw new UsageException(other + " applies only with --parallel");
+        }
+        int system = systemTokens != null ? systemTokens : 2000;
+        int user = userTokens != null ? userTokens : 64;
+        int runs = reps != null ? reps : 5;
+        if (system < 1 || user < 1 || runs < 1) {
+            throw new UsageException("bench --prefix-cache needs --system >= 1, --user >= 1 and -r >= 1, was "
+                    + system + ", " + user + ", " + runs);
+        }
+        Path path = model.resolve(main.err);
+        // room for three such sequences: the cached one stays while an uncached one is read beside it
+        Engine.Options options = Engine.Options.defaults().withMaxSequences(3)
+                .withContextLength(system + user + 64);
+        PrintStream out = main.out;
+        try (Engine engine = model.loadEngine(path, options, main.err, false)) {
+            PrefixCacheBench.Result r = PrefixCacheBench.run(engine, system, user, runs, main.err::println);
+            String name = engine.config().architecture() + " " + engine.config().numLayers() + "L";
+            if (json) {
+                out.printf(Locale.ROOT, "{\"test\": \"prefix%d\", \"uncached_ttft_ms\": %.1f, \"cached_ttft_ms\": %.1f, "
+                                + "\"speedup\": %.2f, \"cached_tokens\": %d, \"user_tokens\": %d, \"runs\": %d, "
+                                + "\"prefix_cache\": %s, \"model\": \"%s\"}%n", r.systemTokens(), r.uncachedTtftMs(),
+                        r.cachedTtftMs(), r.speedup(), r.cachedTokensPerRequest(), r.userTokens(), r.runs(),
+                        engine.prefixCaching(), name);
+            } else {
+                out.printf("| model | test | uncached TTFT ms | cached TTFT ms | ratio | tokens from the cache |%n");
+                out.printf("|---|---|---:|---:|---:|---:|%n");
+                out.printf(Locale.ROOT, "| %s | prefix%d + user%d | %.1f | %.1f | %.2fx | %d |%n", name,
+                        r.systemTokens(), r.userTokens(), r.uncachedTtftMs(), r.cachedTtftMs(), r.speedup(),
+                        r.cachedTokensPerRequest());
+            }
+        }
+        return 0;
     }
 
     private int single() throws Exception {
@@ -97,6 +160,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         Path path = model.resolve(main.err);
         Engine.Options options = Engine.Options.defaults().withRoundedActivations(model.rounded())
+                .withPrefixCache(!model.noPrefixCache)
                 .withMaxSequences(parallel + 1) // the N streams and the long prompt at once
                 .withContextLength(Math.max(longTokens, promptTokens) + 1024);
         if (stepTokens != null) {

@@ -28,6 +28,11 @@ final class ModelOptions {
                     + " not the bits of the default F32 path (see docs/performance.md)")
     boolean roundedActivations;
 
+    @Option(names = "--no-prefix-cache",
+            description = "keep no KV blocks between requests (by default a request whose prompt starts like an earlier"
+                    + " one's reuses its cached blocks; models with linear-attention layers never do)")
+    boolean noPrefixCache;
+
     @Option(names = "--no-warmup",
             description = "skip running the kernels once at load (then the first answer is several times slower)")
     boolean noWarmup;
@@ -73,7 +78,7 @@ final class ModelOptions {
      */
     Engine loadEngine(Path path, Engine.Options options, PrintStream err, boolean terminal) throws IOException {
         warm(path, err, terminal);
-        options = options.withRoundedActivations(rounded()).withWarmup(!noWarmup);
+        options = options.withRoundedActivations(rounded()).withWarmup(!noWarmup).withPrefixCache(!noPrefixCache);
         long start = System.nanoTime();
         Engine engine = Engine.load(path, options);
         err.printf("model ready in %d ms: %s, %d layers, context %d%s%n", (System.nanoTime() - start) / 1_000_000,

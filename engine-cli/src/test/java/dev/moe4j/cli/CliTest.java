@@ -99,6 +99,23 @@ class CliTest {
     }
 
     @Test
+    void benchPrefixCacheTakesTheSystemPromptFromTheCache() {
+        String model = MODELS.resolve("qwen3-moe-tiny.q8_0.gguf").toString();
+        Result on = run("bench", "--model", model, "--prefix-cache", "--system", "80", "--user", "8", "-r", "1",
+                "--json", "--no-warmup");
+        assertEquals(0, on.code(), on.err());
+        assertTrue(on.out().contains("\"test\": \"prefix80\""), on.out());
+        // whole blocks of the 80-token system prompt; the last may differ where the user turn's text joins it
+        assertTrue(on.out().contains("\"cached_tokens\": 80,") || on.out().contains("\"cached_tokens\": 64,"),
+                on.out());
+        Result off = run("bench", "--model", model, "--prefix-cache", "--system", "80", "--user", "8", "-r", "1",
+                "--json", "--no-warmup", "--no-prefix-cache");
+        assertEquals(0, off.code(), off.err());
+        assertTrue(off.out().contains("\"cached_tokens\": 0,") && off.out().contains("\"prefix_cache\": false"),
+                off.out());
+    }
+
+    @Test
     void tokenizeJsonlMatchesReferenceIdsAndDetokenizeInverts() throws Exception {
         Path vocab = Path.of("../engine-core/src/test/resources/fixtures/tokenizer/ggml-vocab-qwen3.gguf");
         ObjectMapper json = new ObjectMapper();

@@ -11,6 +11,7 @@ import dev.moe4j.generate.Sampler;
 import dev.moe4j.generate.Scheduler;
 import dev.moe4j.generate.chat.ChatTemplate;
 import dev.moe4j.kernels.Kernels;
+import dev.moe4j.kernels.RoundedForm;
 import dev.moe4j.model.Batch;
 import dev.moe4j.model.GgufTensorSource;
 import dev.moe4j.model.HuggingFaceFiles;
@@ -69,9 +70,16 @@ public final class Engine implements AutoCloseable {
      *     request is otherwise several times slower than the next; figures in docs/performance.md). Off by default,
      *     which keeps loading fast for tests and short-lived tools; recommended for servers and interactive
      *     commands. It changes no output and leaves every counter and the KV cache as a fresh engine has them
+     * @param prefixCache      keep full KV blocks after their request ends, keyed by the tokens up to their end, and
+     *     start a later request whose tokens begin the same way on them (shared, never copied; evicted least recently
+     *     used when the pool needs room). On by default. It changes no output: a request's logits are the bits it
+     *     would get without it (in the rounded-activation mode, as long as its passes keep their sizes; see
+     *     docs/decisions.md). Ignored (off) for models with linear-attention layers (Qwen3-Next, Qwen3.5), whose
+     *     recurrent state is not kept per block
      */
     public record Options(int contextLength, int maxSequences, int kvBlockSize, long kvCacheBytes, int kvCacheBlocks,
-            int maxBatchTokens, int decodeStepTokens, boolean roundedActivations, boolean warmup) {
+            int maxBatchTokens, int decodeStepTokens, boolean roundedActivations, boolean warmup,
+            boolean prefixCache) {
         /**
          * Checks the sizes.
          *
@@ -84,6 +92,7 @@ public final class Engine implements AutoCloseable {
          * @param decodeStepTokens   at least 1
          * @param roundedActivations whether Q4_0 products round their activations
          * @param warmup             whether loading warms the kernels up
+         * @param prefixCache        whether full KV blocks are cached and shared between requests
          * @throws InvalidRequestException if a size is negative, or one that must be positive is 0
          */
         public Options {
@@ -99,13 +108,13 @@ public final class Engine implements AutoCloseable {
         /**
          * The defaults: the model's context (at most 32768), 8 sequences, blocks of
          * {@value KvCache#DEFAULT_BLOCK_SIZE} tokens, a KV cache sized from the free heap, 512 / 128 tokens a step,
-         * rounded activations as the system property says, no warm-up.
+         * rounded activations as the system property says, no warm-up, the prefix cache on.
          *
          * @return the default options
          */
         public static Options defaults() {
             return new Options(0, 8, KvCache.DEFAULT_BLOCK_SIZE, 0, 0, 512, 128,
-                    GgufTensorSource.roundedActivationsByDefault(), false);
+                    GgufTensorSource.roundedActivationsByDefault(), false, true);
         }
 
         /**
@@ -117,7 +126,7 @@ public final class Engine implements AutoCloseable {
          */
         public Options withContextLength(int tokens) {
             return new Options(tokens, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks,
-                    maxBatchTokens, decodeStepTokens, roundedActivations, warmup);
+                    maxBatchTokens, decodeStepTokens, roundedActivations, warmup, prefixCache);
         }
 
         /**
@@ -129,7 +138,7 @@ public final class Engine implements AutoCloseable {
          */
         public Options withMaxSequences(int n) {
             return new Options(contextLength, n, kvBlockSize, kvCacheBytes, kvCacheBlocks,
-                    maxBatchTokens, decodeStepTokens, roundedActivations, warmup);
+                    maxBatchTokens, decodeStepTokens, roundedActivations, warmup, prefixCache);
         }
 
         /**
@@ -141,7 +150,7 @@ public final class Engine implements AutoCloseable {
          */
         public Options withKvBlockSize(int tokens) {
             return new Options(contextLength, maxSequences, tokens, kvCacheBytes, kvCacheBlocks,
-                    maxBatchTokens, decodeStepTokens, roundedActivations, warmup);
+                    maxBatchTokens, decodeStepTokens, roundedActivations, warmup, prefixCache);
         }
 
         /**
@@ -153,7 +162,7 @@ public final class Engine implements AutoCloseable {
          */
         public Options withKvCacheBytes(long bytes) {
             return new Options(contextLength, maxSequences, kvBlockSize, bytes, 0, maxBatchTokens, decodeStepTokens,
-                    roundedActivations, warmup);
+                    roundedActivations, warmup, prefixCache);
         }
 
         /**
@@ -166,7 +175,7 @@ public final class Engine implements AutoCloseable {
          */
         public Options withKvCacheBlocks(int blocks) {
             return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, blocks, maxBatchTokens,
-                    decodeStepTokens, roundedActivations, warmup);
+                    decodeStepTokens, roundedActivations, warmup, prefixCache);
         }
 
         /**
@@ -178,7 +187,7 @@ public final class Engine implements AutoCloseable {
          */
         public Options withMaxBatchTokens(int tokens) {
             return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks,
-                    tokens, decodeStepTokens, roundedActivations, warmup);
+                    tokens, decodeStepTokens, roundedActivations, warmup, prefixCache);
         }
 
         /**
@@ -190,7 +199,7 @@ public final class Engine implements AutoCloseable {
          */
         public Options withDecodeStepTokens(int tokens) {
             return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks,
-                    maxBatchTokens, tokens, roundedActivations, warmup);
+                    maxBatchTokens, tokens, roundedActivations, warmup, prefixCache);
         }
 
         /**
@@ -201,7 +210,7 @@ public final class Engine implements AutoCloseable {
          */
         public Options withRoundedActivations(boolean on) {
             return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks, maxBatchTokens,
-                    decodeStepTokens, on, warmup);
+                    decodeStepTokens, on, warmup, prefixCache);
         }
 
         /**
@@ -213,7 +222,18 @@ public final class Engine implements AutoCloseable {
          */
         public Options withWarmup(boolean on) {
             return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks, maxBatchTokens,
-                    decodeStepTokens, roundedActivations, on);
+                    decodeStepTokens, roundedActivations, on, prefixCache);
+        }
+
+        /**
+         * These options with the prefix cache on or off (see {@link #prefixCache()}).
+         *
+         * @param on whether full KV blocks are cached and shared between requests with the same leading tokens
+         * @return the new options
+         */
+        public Options withPrefixCache(boolean on) {
+            return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks, maxBatchTokens,
+                    decodeStepTokens, roundedActivations, warmup, on);
         }
     }
 
@@ -246,7 +266,7 @@ public final class Engine implements AutoCloseable {
     private final int warmupTokens;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Engine(Model model, Tokenizer tokenizer, Set<Integer> endTokens, Options options) {
+    private Engine(Model model, Path path, Tokenizer tokenizer, Set<Integer> endTokens, Options options) {
         this.model = model;
         this.tokenizer = tokenizer;
         ModelConfig c = model.config();
@@ -272,13 +292,19 @@ public final class Engine implements AutoCloseable {
             LOG.warn("the KV cache holds {} tokens, less than the context length {}: sequences are capped at {}"
                     + " (raise -Xmx or Engine.Options.kvCacheBytes for more)", context, wanted, context);
         }
-        this.cache = new KvCache(layout, blockSize, (int) blocks, context, options.maxSequences());
+        boolean recurrent = layout.stream().anyMatch(l -> l instanceof LayerState.Recurrent);
+        KvCache.PrefixCaching prefixCaching = options.prefixCache() && !recurrent
+                ? new KvCache.PrefixCaching(prefixIdentity(model, path, options), options.roundedActivations()
+                        ? RoundedForm.MAX_TOKENS + 1 : 1)
+                : null;
+        this.cache = new KvCache(layout, blockSize, (int) blocks, context, options.maxSequences(), prefixCaching);
         this.prompts = new Prompts(tokenizer, endTokens, context, Math.min(tokenizer.vocabSize(), c.vocabSize()));
         // before the scheduler exists, so that no request and none of its counters can see it
         this.warmupTokens = options.warmup()
                 ? warmUp(model, tokenizer, cache, Math.min(options.maxBatchTokens(), options.decodeStepTokens())) : 0;
         this.scheduler = new Scheduler(model, cache, options.maxSequences(),
-                new Scheduler.Budget(options.maxBatchTokens(), options.decodeStepTokens()));
+                new Scheduler.Budget(options.maxBatchTokens(), options.decodeStepTokens(),
+                        options.roundedActivations() ? RoundedForm.MAX_TOKENS + 1 : 1));
         String sizedBy = blocks < fit ? options.maxSequences() + " full-length sequences"
                 : options.kvCacheBlocks() > 0 ? "kvCacheBlocks"
                 : options.kvCacheBytes() > 0 ? "kvCacheBytes" : "80% of the free heap";
@@ -287,6 +313,21 @@ public final class Engine implements AutoCloseable {
                 cache.pool().capacity(), blockSize, cache.pool().capacity() * bytesPerBlock >> 20,
                 cache.pool().capacity() * blockSize, sizedBy, options.maxSequences(), options.maxBatchTokens(),
                 options.decodeStepTokens());
+    }
+
+    /**
+     * What a cached block's keys and values depend on besides its tokens: the model (its configuration and source),
+     * the block size, the cache's number format (F32) and the activation mode. One cache serves one model, so this
+     * only roots the hash chains; it would keep entries apart if caches were ever shared.
+     */
+    private static long prefixIdentity(Model model, Path path, Options options) {
+        String key = model.config() + "|" + path.toAbsolutePath() + "|block " + options.kvBlockSize() + "|kv f32|rounded "
+                + options.roundedActivations();
+        long h = 1125899906842597L;
+        for (int i = 0; i < key.length(); i++) {
+            h = 31 * h + key.charAt(i);
+        }
+        return h;
     }
 
     /** Prompt tokens and decode steps of the warm-up sequence. */
@@ -396,7 +437,7 @@ public final class Engine implements AutoCloseable {
             for (String end : new String[] {"<|im_end|>", "<|endoftext|>"}) {
                 tokenizer.tokenId(end).ifPresent(ends::add);
             }
-            return new Engine(model, tokenizer, ends, options);
+            return new Engine(model, path, tokenizer, ends, options);
         } catch (RuntimeException e) {
             try {
                 model.close();
@@ -534,7 +575,7 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * KV blocks not held by any sequence.
+     * KV blocks not held by any sequence: free ones and cached ones no request uses (evicted when needed).
      *
      * @return free blocks; all of them ({@link #kvBlocks()}) when nothing is running
      */
@@ -595,6 +636,30 @@ public final class Engine implements AutoCloseable {
      */
     public long preemptions() {
         return scheduler.preemptions();
+    }
+
+    /**
+     * Prompt tokens taken from the prefix cache instead of computed (a resumed request's too).
+     *
+     * @return tokens since loading; 0 with the prefix cache off
+     */
+    public long cachedPromptTokens() {
+        return scheduler.cachedTokens();
+    }
+
+    /**
+     * Whether this engine caches full KV blocks between requests ({@link Options#prefixCache()}, off for models
+     * with linear-attention layers).
+     *
+     * @return whether the prefix cache is on
+     */
+    public boolean prefixCaching() {
+        return cache.prefixCaching() != null;
+    }
+
+    /** The KV cache (tests check its pool's bookkeeping). */
+    KvCache kvCache() {
+        return cache;
     }
 
     /** Tokens the warm-up fed through the model at load (0 without warm-up). */

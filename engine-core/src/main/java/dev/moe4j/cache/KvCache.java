@@ -13,6 +13,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * taken when the sequence is created and given back when it closes. Head-major KV, so that one head's positions lie
  * {@code headDim} floats apart: with the slot outermost they would lie {@code kvDim} floats (often exactly 4 KiB)
  * apart, and reading them would thrash the same few L1 sets. Keys are stored after QK-norm and RoPE; values raw.
+ *
+ * <p>With {@link PrefixCaching}, full blocks are kept in the pool's prefix cache ({@link BlockPool}) and shared by
+ * sequences that start with the same tokens. Only for caches without recurrent layers: a recurrent state is one
+ * slot per sequence that the next token overwrites, not blocks a later sequence could take up.
  */
 public final class KvCache {
     /** Default tokens per block. */
@@ -29,6 +33,24 @@ public final class KvCache {
     private final int[] freeSlots;
     private int freeSlotCount;
     private final AtomicInteger nextSequenceId = new AtomicInteger();
+    private final PrefixCaching prefixCaching;
+
+    /**
+     * The prefix cache's settings.
+     *
+     * @param identity       what the keys and values depend on besides the tokens (the model, block size, number
+     *     format and activation mode): the root of every block's hash chain
+     * @param minBatchTokens the smallest forward pass whose keys and values may be cached, and the fewest prompt
+     *     tokens a sequence recomputes after a hit. 1 where a token's bits do not depend on its batch; more in a mode
+     *     whose small products take another path (the rounded activations: {@code MAX_TOKENS + 1})
+     */
+    public record PrefixCaching(long identity, int minBatchTokens) {
+        public PrefixCaching {
+            if (minBatchTokens < 1) {
+                throw new IllegalArgumentException("minBatchTokens must be positive, was " + minBatchTokens);
+            }
+        }
+    }
 
     /** A cache whose every layer is softmax attention with {@code kvDim} = numKvHeads · headDim. */
     public KvCache(int numLayers, int kvDim, int blockSize, int numBlocks, int maxPositions) {
@@ -46,6 +68,17 @@ public final class KvCache {
      * @param recurrentSlots sequences that may exist at once when some layer is recurrent (ignored otherwise)
      */
     public KvCache(List<LayerState> layers, int blockSize, int numBlocks, int maxPositions, int recurrentSlots) {
+        this(layers, blockSize, numBlocks, maxPositions, recurrentSlots, null);
+    }
+
+    /**
+     * A cache as {@link #KvCache(List, int, int, int, int)} with a prefix cache of full blocks, or none when
+     * {@code prefixCaching} is null.
+     *
+     * @throws IllegalArgumentException if prefix caching is asked of a cache with recurrent layers
+     */
+    public KvCache(List<LayerState> layers, int blockSize, int numBlocks, int maxPositions, int recurrentSlots,
+                   PrefixCaching prefixCaching) {
         this.layers = List.copyOf(layers);
         if (this.layers.isEmpty() || blockSize < 1 || numBlocks < 1 || maxPositions < 1) {
             throw new IllegalArgumentException("KV cache dimensions must be positive: layers " + this.layers.size()
@@ -58,7 +91,13 @@ public final class KvCache {
         int slots = recurrent ? recurrentSlots : 0;
         this.blockSize = blockSize;
         this.maxPositions = maxPositions;
-        this.pool = new BlockPool(numBlocks);
+        if (recurrent && prefixCaching != null) {
+            throw new IllegalArgumentException("prefix caching needs every layer to keep KV blocks; recurrent layers"
+                    + " keep one state per sequence");
+        }
+        this.prefixCaching = prefixCaching;
+        this.pool = prefixCaching == null ? new BlockPool(numBlocks)
+                : new BlockPool(numBlocks, blockSize, prefixCaching.identity());
         int n = this.layers.size();
         this.keys = new float[n][];
         this.values = new float[n][];
@@ -110,6 +149,35 @@ public final class KvCache {
             }
         }
         return new Sequence(this, nextSequenceId.getAndIncrement(), slot);
+    }
+
+    /** The prefix cache's settings, or null when it is off. */
+    public PrefixCaching prefixCaching() {
+        return prefixCaching;
+    }
+
+    /**
+     * The cached blocks holding {@code tokens}' first full blocks, in order, as far as they are cached and at most
+     * {@code maxBlocks}; none without a prefix cache. Nothing is retained ({@link Sequence#adoptPrefix} does that).
+     */
+    public int[] cachedPrefix(int[] tokens, int maxBlocks) {
+        if (prefixCaching == null) {
+            return new int[0];
+        }
+        int n = Math.min(maxBlocks, tokens.length / blockSize);
+        int[] hit = new int[Math.max(0, n)];
+        long hash = pool.rootHash();
+        int parent = -1;
+        for (int i = 0; i < n; i++) {
+            hash = pool.chain(hash, tokens, i * blockSize);
+            int block = pool.lookup(hash, parent, tokens, i * blockSize);
+            if (block < 0) {
+                return Arrays.copyOf(hit, i);
+            }
+            hit[i] = block;
+            parent = block;
+        }
+        return hit;
     }
 
     private synchronized int takeSlot() {

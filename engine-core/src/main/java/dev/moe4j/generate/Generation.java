@@ -80,6 +80,11 @@ public final class Generation implements ChatHandle {
         return tokens[index];
     }
 
+    /** The tokens array itself, valid in [0, {@link #tokenCount()}); not to be modified. */
+    int[] tokens() {
+        return tokens;
+    }
+
     /** Tokens not yet in the sequence's KV blocks. */
     int remaining() {
         return tokenCount - sequence.length();

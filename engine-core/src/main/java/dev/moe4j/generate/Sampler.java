@@ -16,6 +16,9 @@ public final class Sampler {
     // scratch reused across calls: candidate ids and their logits / probabilities
     private final int[] ids;
     private final float[] values;
+    // the ranking's sort keys, taken at the first sample that ranks (a queued request holds none)
+    private long[] keys;
+    private long[] keysSpare;
 
     /** @param vocab ids ≥ vocab are never produced (e.g. the padding rows of Qwen3's output head) */
     public Sampler(SamplingParams params, int vocab, long seed) {
@@ -34,7 +37,17 @@ public final class Sampler {
         }
     }
 
-    /** Picks the next token from {@code logits[offset, offset + vocab)}; the array is not modified. */
+    /**
+     * Picks the next token from {@code logits[offset, offset + vocab)}; the array is not modified.
+     *
+     * <p>The definition: the candidates (finite or +inf penalised logits) scaled by 1/T and ranked by value, ties to
+     * the lower id; the first top-k of them (all with top-k 0); weights e^(v − max) as floats; top-p keeps the shortest
+     * prefix of the ranking whose weights, each divided by the sum of all weights (summed in rank order, double),
+     * add up to p; min-p keeps from that the prefix whose weights are at least min-p; one uniform draw times the kept
+     * weights' sum (rank order) is walked down the ranking. Sums in double run in rank order, so their rounding is
+     * part of the definition; the ranking is a primitive sort (a radix sort over the whole vocabulary when top-k
+     * does not shorten it), and min-p alone ranks only the candidates it keeps.
+     */
     public int sample(float[] logits, int offset) {
         int n = 0;
         for (int id = 0; id < vocab; id++) {
@@ -58,13 +71,24 @@ public final class Sampler {
             }
             return ids[best];
         }
+        if (keys == null) {
+            keys = new long[vocab];
+            keysSpare = new long[vocab];
+        }
         float invT = (float) (1.0 / params.temperature());
+        float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
             values[i] *= invT;
+            max = Math.max(max, values[i]);
         }
-        // candidates sorted by logit, descending (ties: lower id first), truncated to top-k
-        n = sortDescending(n, params.topK() > 0 ? Math.min(params.topK(), n) : n);
-        float max = values[0];
+        if (params.topK() > 0 && params.topK() < n) {
+            n = topK(n, params.topK());
+        } else if (params.topP() >= 1 && params.minP() > 0 && max != Float.POSITIVE_INFINITY) {
+            return draw(minPOnly(n, max));
+        } else {
+            sortAll(n);
+        }
+        // ranked: weights relative to the most likely token
         double sum = 0;
         for (int i = 0; i < n; i++) {
             values[i] = (float) Math.exp(values[i] - max);
@@ -91,6 +115,11 @@ public final class Sampler {
             }
             n = keep;
         }
+        return draw(n);
+    }
+
+    /** Draws from the first {@code n} ranked candidates by their weights. */
+    private int draw(int n) {
         double total = 0;
         for (int i = 0; i < n; i++) {
             total += values[i];
@@ -105,6 +134,114 @@ public final class Sampler {
         return ids[n - 1];
     }
 
+    /**
+     * Min-p without top-k or top-p: ranks and weighs only the candidates whose weight reaches min-p (the same prefix
+     * of the ranking as weighing all of them), leaving them first in (ids, values). Returns how many: at least the
+     * most likely one, whose weight is 1, when max is finite.
+     */
+    private int minPOnly(int n, float max) {
+        // exp(d) >= minP needs d >= ln(minP); the margin covers exp's and float's rounding
+        double floor = Math.log(params.minP()) - 1e-6;
+        int kept = 0;
+        for (int i = 0; i < n; i++) {
+            double d = values[i] - max;
+            if (d >= floor) {
+                float w = (float) Math.exp(d);
+                if (w >= params.minP()) {
+                    keys[kept++] = rankKey(values[i], i);
+                }
+            }
+        }
+        applyOrder(kept, false);
+        for (int i = 0; i < kept; i++) {
+            values[i] = (float) Math.exp(values[i] - max);
+        }
+        return kept;
+    }
+
+    /**
+     * A candidate's place in the ranking as one signed long: the value's order bits, negated so that larger values
+     * come first (−0 counted as +0, as the float comparison does), then the candidate's index, which grows with its
+     * id, so that ties go to the lower id.
+     */
+    private static long rankKey(float value, int index) {
+        int bits = Float.floatToRawIntBits(value == 0 ? 0f : value);
+        int ascending = bits ^ ((bits >> 31) & 0x7FFFFFFF);
+        return ((long) ~ascending << 32) | index;
+    }
+
+    /** Ranks all n candidates, in place. */
+    private void sortAll(int n) {
+        for (int i = 0; i < n; i++) {
+            keys[i] = rankKey(values[i], i);
+        }
+        applyOrder(n, true);
+    }
+
+    /**
+     * Sorts keys[0, n) and rewrites (ids, values)[0, n) in their order; the keys' indices point into the current
+     * arrays. The value comes back from the key (its order bits are a bijection of the float, −0 read as +0).
+     */
+    private void applyOrder(int n, boolean radix) {
+        if (radix && n > 256) {
+            radixSortByValue(n);
+        } else {
+            Arrays.sort(keys, 0, n);
+        }
+        for (int i = 0; i < n; i++) {
+            keys[i] = (keys[i] & 0xFFFFFFFF00000000L) | ids[(int) keys[i]];
+        }
+        for (int i = 0; i < n; i++) {
+            int ascending = ~(int) (keys[i] >> 32);
+            ids[i] = (int) keys[i];
+            values[i] = Float.intBitsToFloat(ascending ^ ((ascending >> 31) & 0x7FFFFFFF));
+        }
+    }
+
+    /**
+     * Stable LSD radix sort of keys[0, n) by their upper 32 bits (three passes of 11 bits; a pass whose digit is the
+     * same for all keys is skipped). The keys start in index order, so ties keep it: the same order as sorting the
+     * whole longs.
+     */
+    private void radixSortByValue(int n) {
+        int[][] counts = new int[3][2049];
+        for (int i = 0; i < n; i++) {
+            int u = (int) (keys[i] >>> 32) ^ Integer.MIN_VALUE;
+            counts[0][(u & 0x7FF) + 1]++;
+            counts[1][((u >>> 11) & 0x7FF) + 1]++;
+            counts[2][(u >>> 22) + 1]++;
+        }
+        long[] from = keys;
+        long[] to = keysSpare;
+        for (int pass = 0; pass < 3; pass++) {
+            int[] c = counts[pass];
+            int shift = 11 * pass;
+            boolean one = false;
+            for (int b = 1; b < c.length; b++) {
+                if (c[b] == n) {
+                    one = true;
+                    break;
+                }
+            }
+            if (one) {
+                continue;
+            }
+            for (int b = 1; b < c.length; b++) {
+                c[b] += c[b - 1];
+            }
+            for (int i = 0; i < n; i++) {
+                int u = (int) (from[i] >>> 32) ^ Integer.MIN_VALUE;
+                to[c[(u >>> shift) & 0x7FF]++] = from[i];
+            }
+            long[] t = from;
+            from = to;
+            to = t;
+        }
+        if (from != keys) {
+            System.arraycopy(from, 0, keys, 0, n);
+        }
+    }
+
     private float penalised(float logit, int count) {
         if (count == 0) {
             return logit;
@@ -116,45 +253,25 @@ public final class Sampler {
         return (float) (v - params.presencePenalty() - params.frequencyPenalty() * count);
     }
 
-    /**
-     * Orders the first {@code keep} positions of (ids, values)[0, n) by value descending, ids ascending on ties.
-     * Returns {@code keep}. O(n log keep) through a bounded min-heap when keep is small.
-     */
-    private int sortDescending(int n, int keep) {
-        Integer[] order;
-        if (keep < n) {
-            // min-heap of the best `keep` candidates seen so far, by (value asc, id desc)
-            int[] heap = new int[keep];
-            int size = 0;
-            for (int i = 0; i < n; i++) {
-                if (size < keep) {
-                    heap[size] = i;
-                    siftUp(heap, size++);
-                } else if (better(i, heap[0])) {
-                    heap[0] = i;
-                    siftDown(heap, size);
-                }
-            }
-            order = new Integer[keep];
-            for (int i = 0; i < keep; i++) {
-                order[i] = heap[i];
-            }
-        } else {
-            order = new Integer[n];
-            for (int i = 0; i < n; i++) {
-                order[i] = i;
+    /** Ranks the best {@code keep} of the n candidates first in (ids, values) through a bounded min-heap. */
+    private int topK(int n, int keep) {
+        // min-heap of the best `keep` candidates seen so far, by (value asc, id desc)
+        int[] heap = new int[keep];
+        int size = 0;
+        for (int i = 0; i < n; i++) {
+            if (size < keep) {
+                heap[size] = i;
+                siftUp(heap, size++);
+            } else if (better(i, heap[0])) {
+                heap[0] = i;
+                siftDown(heap, size);
             }
         }
-        Arrays.sort(order, (a, b) -> better(a, b) ? -1 : better(b, a) ? 1 : 0);
-        int[] sortedIds = new int[order.length];
-        float[] sortedValues = new float[order.length];
-        for (int i = 0; i < order.length; i++) {
-            sortedIds[i] = ids[order[i]];
-            sortedValues[i] = values[order[i]];
+        for (int i = 0; i < keep; i++) {
+            keys[i] = rankKey(values[heap[i]], heap[i]);
         }
-        System.arraycopy(sortedIds, 0, ids, 0, order.length);
-        System.arraycopy(sortedValues, 0, values, 0, order.length);
-        return order.length;
+        applyOrder(keep, false);
+        return keep;
     }
 
     private boolean better(int a, int b) {

@@ -6,6 +6,7 @@ import dev.moe4j.api.ContextFullException;
 import dev.moe4j.api.EngineStoppedException;
 import dev.moe4j.api.FinishReason;
 import dev.moe4j.cache.KvCache;
+import dev.moe4j.cache.Sequence;
 import dev.moe4j.model.Batch;
 import dev.moe4j.model.Model;
 import dev.moe4j.model.Scratch;
@@ -36,6 +37,11 @@ import org.slf4j.LoggerFactory;
  * cannot give a running sequence its next block, the latest arrival among the running is preempted: its blocks go
  * back, and it waits ahead of new requests to be fed all its tokens again (same bits: the kernels are
  * batch-invariant). If this thread ever stops on an error, every waiting and later request fails at once.
+ *
+ * <p>With the cache's prefix caching, a request (new or resumed) starts on the cached blocks of its tokens' longest
+ * cached run of full blocks, and recomputes at least the last token (its logits are needed) or more, as
+ * {@link KvCache.PrefixCaching#minBatchTokens()} says; after each pass every fed sequence offers its newly filled
+ * blocks to the cache.
  */
 public final class Scheduler implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Scheduler.class);
@@ -43,13 +49,23 @@ public final class Scheduler implements AutoCloseable {
     /** Callbacks a request may run ahead of its listener before it is paused. */
     public static final int LISTENER_BACKLOG = Delivery.CAPACITY;
 
-    /** Step token budgets: one while no sequence decodes, a smaller one while streams are waiting on their tokens. */
-    public record Budget(int maxBatchTokens, int decodeStepTokens) {
+    /**
+     * Step token budgets: one while no sequence decodes, a smaller one while streams are waiting on their tokens;
+     * and the smallest prompt chunk worth cutting ({@code minPromptChunk}): where a pass of fewer tokens takes
+     * another numerical path (the rounded-activation mode), a prompt is cut so that no chunk of it, the last
+     * included, is smaller, whenever the budget allows; then its bits do not depend on where it was cut.
+     */
+    public record Budget(int maxBatchTokens, int decodeStepTokens, int minPromptChunk) {
         public Budget {
-            if (maxBatchTokens < 1 || decodeStepTokens < 1) {
+            if (maxBatchTokens < 1 || decodeStepTokens < 1 || minPromptChunk < 1) {
                 throw new IllegalArgumentException("step token budgets must be positive: " + maxBatchTokens + ", "
-                        + decodeStepTokens);
+                        + decodeStepTokens + ", " + minPromptChunk);
             }
+        }
+
+        /** Budgets that cut prompts anywhere. */
+        public Budget(int maxBatchTokens, int decodeStepTokens) {
+            this(maxBatchTokens, decodeStepTokens, 1);
         }
     }
 
@@ -65,6 +81,7 @@ public final class Scheduler implements AutoCloseable {
     private final AtomicLong arrivals = new AtomicLong();
     private final AtomicLong preemptions = new AtomicLong();
     private final AtomicLong sampled = new AtomicLong();
+    private final AtomicLong cachedTokens = new AtomicLong();
     private final Thread thread;
     private volatile boolean running = true;
     private volatile EngineStoppedException stopped;
@@ -79,6 +96,18 @@ public final class Scheduler implements AutoCloseable {
 
     void observeSteps(StepObserver o) {
         this.observer = o;
+    }
+
+    /** Sees each logits row before its request samples from it (tests compare rows bit for bit). */
+    interface LogitsObserver {
+        /** Request {@code arrival}'s next logits are {@code logits[offset, offset + vocab)}. */
+        void onLogits(long arrival, float[] logits, int offset, int vocab);
+    }
+
+    private volatile LogitsObserver logitsObserver;
+
+    void observeLogits(LogitsObserver o) {
+        this.logitsObserver = o;
     }
 
     public Scheduler(Model model, KvCache cache, int maxSequences, Budget budget) {
@@ -133,6 +162,11 @@ public final class Scheduler implements AutoCloseable {
     /** Times a running generation gave its KV blocks back to let older ones go on. */
     public long preemptions() {
         return preemptions.get();
+    }
+
+    /** Tokens whose keys and values a request (or a resumed one) took from the prefix cache instead of computing. */
+    public long cachedTokens() {
+        return cachedTokens.get();
     }
 
     /** Tokens sampled so far, all requests together (each generation step of each request). */
@@ -205,16 +239,37 @@ public final class Scheduler implements AutoCloseable {
                 remove(next, resumed); // cancelled while waiting
                 continue;
             }
+            int[] hit = cachedPrefix(next);
+            int idleHit = 0;
+            for (int block : hit) {
+                idleHit += cache.pool().refCount(block) == 0 ? 1 : 0;
+            }
             // the first sampled token needs a position too
-            int blocks = (next.tokenCount() + cache.blockSize()) / cache.blockSize();
-            if (!active.isEmpty() && (blocks > cache.pool().freeBlocks() || cache.freeRecurrentSlots() == 0)) {
+            int blocks = (next.tokenCount() + cache.blockSize()) / cache.blockSize() - hit.length;
+            if (!active.isEmpty() && (blocks > cache.pool().freeBlocks() - idleHit
+                    || cache.freeRecurrentSlots() == 0)) {
                 return; // wait for running sequences to finish or be preempted
             }
             remove(next, resumed);
-            if (next.activate(cache.newSequence())) {
+            Sequence seq = cache.newSequence();
+            if (hit.length > 0) {
+                seq.adoptPrefix(next.tokens(), hit.length);
+            }
+            if (next.activate(seq)) {
+                cachedTokens.addAndGet(seq.length());
                 insertByArrival(next);
             }
         }
+    }
+
+    /** The cached blocks g may start on: whole blocks, leaving at least the last token(s) to compute. */
+    private int[] cachedPrefix(Generation g) {
+        KvCache.PrefixCaching caching = cache.prefixCaching();
+        if (caching == null) {
+            return new int[0];
+        }
+        int maxBlocks = (g.tokenCount() - caching.minBatchTokens()) / cache.blockSize();
+        return maxBlocks < 1 ? new int[0] : cache.cachedPrefix(g.tokens(), maxBlocks);
     }
 
     private void remove(Generation g, boolean resumed) {
@@ -285,6 +340,13 @@ public final class Scheduler implements AutoCloseable {
                 }
                 int from = g.sequence().length();
                 int count = Math.min(g.remaining(), left);
+                if (prompts && count < g.remaining()) {
+                    // leave a last chunk of at least minPromptChunk, if this one stays that large too
+                    int shorter = Math.min(count, g.remaining() - budget.minPromptChunk());
+                    if (shorter >= budget.minPromptChunk()) {
+                        count = shorter;
+                    }
+                }
                 Reservation r = reserve(g, from + count, slices);
                 left += r.freedTokens;
                 if (!r.ok) {
@@ -376,10 +438,15 @@ public final class Scheduler implements AutoCloseable {
             g.fail(e);
             return;
         }
+        commitBlocks(slices);
         int vocab = model.config().vocabSize();
         sampled.addAndGet(withLogits.size());
+        LogitsObserver lo = logitsObserver;
         for (int row = 0; row < withLogits.size(); row++) {
             Generation g = withLogits.get(row);
+            if (lo != null) {
+                lo.onLogits(g.arrival, logits, row * vocab, vocab);
+            }
             boolean goOn;
             try {
                 goOn = g.onLogits(logits, row * vocab);
@@ -390,6 +457,31 @@ public final class Scheduler implements AutoCloseable {
             }
             if (!goOn) {
                 active.remove(g);
+            }
+        }
+    }
+
+    /**
+     * Offers the blocks the pass filled to the prefix cache; a pass too small for its bits to be reproduced by a
+     * larger one (see {@link KvCache.PrefixCaching#minBatchTokens()}) ends its sequences' caching where it began.
+     */
+    private void commitBlocks(List<Slice> slices) {
+        KvCache.PrefixCaching caching = cache.prefixCaching();
+        if (caching == null) {
+            return;
+        }
+        int batchTokens = 0;
+        for (Slice s : slices) {
+            batchTokens += s.count();
+        }
+        boolean reproducible = batchTokens >= caching.minBatchTokens();
+        for (Slice s : slices) {
+            Sequence seq = s.g().sequence();
+            if (reproducible) {
+                seq.commitBlocks(s.g().tokens(), seq.length());
+            } else {
+                seq.commitBlocks(s.g().tokens(), s.from());
+                seq.stopCaching();
             }
         }
     }
