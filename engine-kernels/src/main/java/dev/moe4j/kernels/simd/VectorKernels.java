@@ -164,6 +164,13 @@ public final class VectorKernels implements KernelProvider {
                     coded(w).matvec(lanes, out, w, x, rowStart, rowEnd);
                 }
             }
+            case Q3_K -> {
+                if (lanes.floats().length() == 16) {
+                    Q3_KRows.matvec16(out, w, x, rowStart, rowEnd);
+                } else {
+                    coded(w).matvec(lanes, out, w, x, rowStart, rowEnd);
+                }
+            }
             case IQ4_XS -> {
                 if (lanes.floats().length() == 16) {
                     IQ4_XSRows.matvec16(out, w, x, rowStart, rowEnd);
