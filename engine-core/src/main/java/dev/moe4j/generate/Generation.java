@@ -13,6 +13,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -128,12 +129,71 @@ public final class Generation implements ChatHandle {
 
     /** Handles the logits that followed the last token; returns false when generation has ended. */
     boolean onLogits(float[] logits, int offset) {
+        return onLogits(logits, offset, 0, NO_DRAFT, 0, null);
+    }
+
+    /** Running totals a verification adds to as it goes (before the request can complete and be observed). */
+    record Counters(AtomicLong sampled, AtomicLong drafted,
+                    AtomicLong accepted) {}
+
+    private static final int[] NO_DRAFT = new int[0];
+
+    /**
+     * Handles the logits of a verification pass: {@code draftLen + 1} rows of {@code vocab} from {@code offset},
+     * row i following the last token and {@code draft[0, i)}. Each row gives one token as the sampler verifies the
+     * draft's token there (the last row samples freely); the first token that differs from the draft, or that
+     * ends the generation or brings forced tokens, ends the run. The keys and values of the accepted draft tokens
+     * stay in the sequence, the rejected positions are dropped. Returns false when generation has ended.
+     */
+    boolean onLogits(float[] logits, int offset, int vocab, int[] draft, int draftLen, Counters counters) {
         prefilling = false;
+        rowsUsed = 0;
+        accepted = 0;
         if (isCancelled()) {
             end();
             return false;
         }
-        int next = plan.sampler().sample(logits, offset);
+        int base = tokenCount;
+        if (counters != null) {
+            counters.drafted().addAndGet(draftLen);
+        }
+        for (int i = 0; i <= draftLen; i++) {
+            int row = offset + i * vocab;
+            int next = i < draftLen ? plan.sampler().verify(logits, row, draft[i]) : plan.sampler().sample(logits, row);
+            rowsUsed++;
+            if (counters != null) {
+                counters.sampled().incrementAndGet();
+            }
+            int before = tokenCount;
+            if (!advance(next)) {
+                return false;
+            }
+            if (i == draftLen || next != draft[i] || tokenCount != before + 1) {
+                break;
+            }
+            accepted++;
+            if (counters != null) {
+                counters.accepted().incrementAndGet();
+            }
+        }
+        if (draftLen > 0) {
+            // the pending token and the accepted drafts hold keys and values; the rest of the draft goes
+            sequence.truncate(base + accepted);
+        }
+        return true;
+    }
+
+    /** Logits rows the last {@link #onLogits} call used, and the draft tokens it accepted. */
+    int rowsUsed;
+    int accepted;
+
+    /** Whether this request may take drafted tokens: greedy ones always, sampled ones when asked. */
+    boolean greedy() {
+        return plan.sampler().isGreedy();
+    }
+
+    /** Takes one chosen token: ends the generation (false) or appends it, with any forced tokens, to be fed. */
+    private boolean advance(int next) {
         if (plan.endTokens().contains(next)) {
             generated++;
             finish(FinishReason.STOP);
