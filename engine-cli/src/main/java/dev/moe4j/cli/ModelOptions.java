@@ -84,6 +84,10 @@ final class ModelOptions {
 
     /** Loads the model for the commands that run the forward pass themselves (logits, token ids, bench). */
     Model loadModel(Path path, PrintStream err) {
+        if (!"none".equals(draft)) {
+            throw new UsageException("--draft needs the engine's scheduler; this command runs the model directly"
+                    + " (generate takes drafts with -p, not --tokens)");
+        }
         Kernels kernels = Kernels.get(); // chooses (and may log about) the kernels before the progress line
         long start = System.nanoTime();
         err.print("loading " + path.getFileName() + " ... ");

@@ -160,6 +160,8 @@ class CliOptionsTest {
                         "--draft", "eagle"},
                 {"--draft-tokens must be in 1..64, was 0", "chat", "--model", model, "--draft", "prompt-lookup",
                         "--draft-tokens", "0"},
+                {"--draft needs the engine's scheduler", "generate", "--model", model, "--tokens", "1,2",
+                        "--draft", "prompt-lookup"},
                 {"--speculative is a case of its own", "bench", "--model", model, "--speculative", "--parallel", "2"},
                 {"--draft applies to bench --parallel, --prefix-cache and --speculative", "bench", "--model", model,
                         "--draft", "prompt-lookup"},
