@@ -165,7 +165,12 @@ public final class Generation implements ChatHandle {
                 counters.sampled().incrementAndGet();
             }
             int before = tokenCount;
-            if (!advance(next)) {
+            FinishReason end = advance(next);
+            if (end != null) {
+                if (draftLen > 0) {
+                    keepAccepted(base + accepted); // cached for a follow-up request as without drafts
+                }
+                finish(end);
                 return false;
             }
             if (i == draftLen || next != draft[i] || tokenCount != before + 1) {
@@ -177,10 +182,19 @@ public final class Generation implements ChatHandle {
             }
         }
         if (draftLen > 0) {
-            // the pending token and the accepted drafts hold keys and values; the rest of the draft goes
-            sequence.truncate(base + accepted);
+            keepAccepted(base + accepted);
         }
         return true;
+    }
+
+    /**
+     * After a verification pass: the pending token and the accepted drafts (positions below {@code length}) keep
+     * their keys and values, the rejected positions go, and the blocks now full of verified tokens are offered to
+     * the prefix cache (the scheduler offered only those below the drafts).
+     */
+    private void keepAccepted(int length) {
+        sequence.truncate(length);
+        sequence.commitBlocks(tokens, length);
     }
 
     /** Logits rows the last {@link #onLogits} call used, and the draft tokens it accepted. */
@@ -192,16 +206,14 @@ public final class Generation implements ChatHandle {
         return plan.sampler().isGreedy();
     }
 
-    /** Takes one chosen token: ends the generation (false) or appends it, with any forced tokens, to be fed. */
-    private boolean advance(int next) {
+    /** Takes one chosen token: returns why the generation ends, or null after appending it (and any forced tokens). */
+    private FinishReason advance(int next) {
         if (plan.endTokens().contains(next)) {
             generated++;
-            finish(FinishReason.STOP);
-            return false;
+            return FinishReason.STOP;
         }
         if (!consume(next)) {
-            finish(FinishReason.STOP_STRING);
-            return false;
+            return FinishReason.STOP_STRING;
         }
         int[] feed = new int[] {next};
         if (plan.thinkingBudget() >= 0 && plan.parser().channel() == OutputParser.Channel.REASONING
@@ -211,27 +223,24 @@ public final class Generation implements ChatHandle {
             int[] stop = plan.budgetStopTokens();
             for (int id : stop) {
                 if (!consume(id)) {
-                    finish(FinishReason.STOP_STRING);
-                    return false;
+                    return FinishReason.STOP_STRING;
                 }
             }
             feed = Arrays.copyOf(feed, 1 + stop.length);
             System.arraycopy(stop, 0, feed, 1, stop.length);
         }
         if (generated >= plan.maxTokens()) {
-            finish(FinishReason.LENGTH);
-            return false;
+            return FinishReason.LENGTH;
         }
         if (tokenCount + feed.length > sequence.cache().maxPositions()) {
-            finish(FinishReason.CONTEXT_FULL);
-            return false;
+            return FinishReason.CONTEXT_FULL;
         }
         if (tokenCount + feed.length > tokens.length) {
             tokens = Arrays.copyOf(tokens, Math.max(tokens.length * 2, tokenCount + feed.length));
         }
         System.arraycopy(feed, 0, tokens, tokenCount, feed.length);
         tokenCount += feed.length;
-        return true;
+        return null;
     }
 
     /** Counts and parses one generated (sampled or forced) token. */

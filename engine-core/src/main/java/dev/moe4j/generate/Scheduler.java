@@ -137,6 +137,11 @@ public final class Scheduler implements AutoCloseable {
             throw new IllegalArgumentException("speculative decoding needs a model without recurrent layers: their"
                     + " state cannot be cut back to drop rejected draft tokens");
         }
+        if (drafter != null && cache.prefixCaching() != null && cache.prefixCaching().minBatchTokens() > 1) {
+            throw new IllegalArgumentException("speculative decoding needs passes whose size does not change a"
+                    + " position's bits; this cache's prefix caching says passes under "
+                    + cache.prefixCaching().minBatchTokens() + " tokens do");
+        }
         this.drafter = drafter;
         this.draftSampled = draftSampled;
         this.counters = new Generation.Counters(sampled, drafted, draftsAccepted);

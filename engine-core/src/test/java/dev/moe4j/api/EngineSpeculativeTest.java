@@ -95,6 +95,24 @@ class EngineSpeculativeTest {
     }
 
     @Test
+    void theSameBlocksReachThePrefixCache() {
+        Engine.Options options = Engine.Options.defaults().withContextLength(512).withKvCacheBlocks(64)
+                .withKvBlockSize(4);
+        int[] cached = new int[2];
+        for (int i = 0; i < 2; i++) {
+            try (Engine engine = Engine.load(dir.resolve("copy.gguf"), i == 0 ? options
+                    : options.withSpeculative(SpeculativeDecoding.promptLookup(6)))) {
+                ChatResponse r = engine.chat(copy().build());
+                assertEquals(PASSAGE, r.content());
+                cached[i] = engine.kvCache().pool().cachedBlocks();
+                assertTrue(i == 0 || engine.acceptedDraftTokens() > 0);
+            }
+        }
+        // the prompt's and the answer's full blocks, the last accepted drafts' included
+        assertEquals(cached[0], cached[1]);
+    }
+
+    @Test
     void cancellingMidDraftEndsTheRequest() throws Exception {
         AtomicInteger deltas = new AtomicInteger();
         AtomicReference<ChatHandle> handle = new AtomicReference<>();
