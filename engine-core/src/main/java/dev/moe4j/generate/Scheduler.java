@@ -412,12 +412,13 @@ public final class Scheduler implements AutoCloseable {
                 left -= count + draft.length;
             }
         }
+        reserveDrafts(slices);
         return slices;
     }
 
     /**
      * The draft to verify after g's pending token (position {@code end} onwards): at most {@code room} tokens, no
-     * further than the context length and the blocks the pool can give without preempting anyone.
+     * further than the context length; its blocks are reserved later ({@link #reserveDrafts}).
      */
     private int[] draft(Generation g, int end, int room) {
         if (drafter == null || g.remaining() != 1 || !(draftSampled || g.greedy())) {
@@ -428,11 +429,27 @@ public final class Scheduler implements AutoCloseable {
         if (n == 0) {
             return NO_DRAFT;
         }
-        Sequence seq = g.sequence();
-        if (!seq.tryReserve(end + n)) {
-            n = Math.min(n, seq.blockCount() * cache.blockSize() - end);
+        return Arrays.copyOf(draftScratch, n);
+    }
+
+    /**
+     * Gives the drafts their positions once every slice's own tokens have theirs, from blocks the pool has free:
+     * a draft never preempts a request. A draft the pool cannot hold is cut to the blocks its sequence has.
+     */
+    private void reserveDrafts(List<Slice> slices) {
+        for (int i = 0; i < slices.size(); i++) {
+            Slice s = slices.get(i);
+            int n = s.draft().length;
+            if (n == 0) {
+                continue;
+            }
+            int end = s.from() + s.count() - n;
+            Sequence seq = s.g().sequence();
+            if (!seq.tryReserve(end + n)) {
+                int held = Math.max(0, Math.min(n, seq.blockCount() * cache.blockSize() - end));
+                slices.set(i, new Slice(s.g(), s.from(), s.count() - n + held, Arrays.copyOf(s.draft(), held)));
+            }
         }
-        return n <= 0 ? NO_DRAFT : Arrays.copyOf(draftScratch, n);
     }
 
     private record Reservation(boolean ok, int freedTokens) {}

@@ -21,8 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
  * drafts), most tokens accepted from drafts, and every KV block back in the pool.
  */
 class EngineSpeculativeTest {
-    static final String PASSAGE = "The river ran past the mill, and the mill ground the corn, and the corn fed the"
-            + " town by the river; the town sent its bread down the river to the sea.";
+    /** No token twice, so that the scripted model tells its steps apart by a short window (and stays small). */
+    static final String PASSAGE = "Seven amber foxes quietly jumped over ninety lazy brown dogs near Oslo while twelve"
+            + " grey owls watched from distant silver pines beside frozen lakes under pale winter skies.";
     static final String SAID = "<think>\nCopy it.\n</think>\n\n" + PASSAGE + "<|im_end|>";
 
     @TempDir
@@ -83,7 +84,7 @@ class EngineSpeculativeTest {
             assertEquals(FinishReason.LENGTH, expected.finishReason());
             assertEquals(expected, speculative.chat(copy().maxTokens(max).build()), "max tokens " + max);
         }
-        for (String stop : new String[] {"corn fed", "bread", "mill,"}) {
+        for (String stop : new String[] {"lazy brown", "owls", "Oslo"}) {
             ChatResponse expected = plain.chat(copy().stop(stop).build());
             assertEquals(FinishReason.STOP_STRING, expected.finishReason());
             assertEquals(expected, speculative.chat(copy().stop(stop).build()), "stop " + stop);
