@@ -51,6 +51,9 @@ public final class Generation implements ChatHandle {
     private int reasoningTokens;
     private int budgetCount;
     private boolean budgetExhausted;
+    /** Logits rows the last {@link #onLogits} call used, and the draft tokens it accepted. */
+    int rowsUsed;
+    int accepted;
 
     Generation(long arrival, Plan plan, Delivery delivery, CompletableFuture<ChatResponse> result,
                Consumer<Generation> leftQueue) {
@@ -133,8 +136,7 @@ public final class Generation implements ChatHandle {
     }
 
     /** Running totals a verification adds to as it goes (before the request can complete and be observed). */
-    record Counters(AtomicLong sampled, AtomicLong drafted,
-                    AtomicLong accepted) {}
+    record Counters(AtomicLong sampled, AtomicLong drafted, AtomicLong accepted) {}
 
     private static final int[] NO_DRAFT = new int[0];
 
@@ -196,10 +198,6 @@ public final class Generation implements ChatHandle {
         sequence.truncate(length);
         sequence.commitBlocks(tokens, length);
     }
-
-    /** Logits rows the last {@link #onLogits} call used, and the draft tokens it accepted. */
-    int rowsUsed;
-    int accepted;
 
     /** Whether this request may take drafted tokens: greedy ones always, sampled ones when asked. */
     boolean greedy() {

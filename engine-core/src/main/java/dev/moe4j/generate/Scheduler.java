@@ -43,6 +43,11 @@ import org.slf4j.LoggerFactory;
  * cached run of full blocks, and recomputes at least the last token (its logits are needed) or more, as
  * {@link KvCache.PrefixCaching#minBatchTokens()} says; after each pass every fed sequence offers its newly filled
  * blocks to the cache.
+ *
+ * <p>With a drafter (speculative decoding), a decoding request's pending token is followed in the step by the tokens
+ * {@link PromptLookup} proposes, each asking for logits; the request then takes tokens row by row as its sampler
+ * verifies them ({@link Sampler#verify}) and its sequence drops the rejected positions. Drafted positions are never
+ * offered to the prefix cache before they are verified.
  */
 public final class Scheduler implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Scheduler.class);

@@ -249,6 +249,15 @@ class SpeculativeDecodingTest {
             }
             cache.pool().checkConsistency();
             assertEquals(cache.pool().capacity(), cache.pool().freeBlocks());
+            // a seed gives the same sample again, whatever the batch it shares steps with
+            KvCache again = m.cache(512, 3);
+            try (Scheduler s = new Scheduler(m.model(), again, 3, new Scheduler.Budget(256, 128),
+                    new PromptLookup(2, 3), true)) {
+                List<Output> rerun = run(m, again, s, prompts.subList(0, 40), sampling, length);
+                for (int i = 0; i < rerun.size(); i++) {
+                    assertArrayEquals(spec.get(i).fed(), rerun.get(i).fed(), "seed " + (100 + i));
+                }
+            }
             for (int pos = 1; pos < length - 1; pos++) {
                 Map<Integer, long[]> counts = new TreeMap<>();
                 for (int i = 0; i < seeds; i++) {
