@@ -412,18 +412,19 @@ public final class Scheduler implements AutoCloseable {
                     i--; // g left the running set
                     continue;
                 }
-                int[] draft = prompts ? NO_DRAFT : draft(g, from + count, left - count);
-                slices.add(new Slice(g, from, count + draft.length, draft));
-                left -= count + draft.length;
+                slices.add(new Slice(g, from, count));
+                left -= count;
             }
         }
-        reserveDrafts(slices);
+        if (drafter != null) {
+            addDrafts(slices, left);
+        }
         return slices;
     }
 
     /**
      * The draft to verify after g's pending token (position {@code end} onwards): at most {@code room} tokens, no
-     * further than the context length; its blocks are reserved later ({@link #reserveDrafts}).
+     * further than the context length.
      */
     private int[] draft(Generation g, int end, int room) {
         if (drafter == null || g.remaining() != 1 || !(draftSampled || g.greedy())) {
@@ -438,22 +439,29 @@ public final class Scheduler implements AutoCloseable {
     }
 
     /**
-     * Gives the drafts their positions once every slice's own tokens have theirs, from blocks the pool has free:
-     * a draft never preempts a request. A draft the pool cannot hold is cut to the blocks its sequence has.
+     * Appends drafts to the decoding slices, in arrival order, from the step's budget left after every running
+     * request's own tokens and prompt chunks (a draft never delays another request's token or prompt) and from
+     * blocks the pool has free (a draft never preempts a request; one the pool cannot hold is cut to the blocks its
+     * sequence has).
      */
-    private void reserveDrafts(List<Slice> slices) {
-        for (int i = 0; i < slices.size(); i++) {
+    private void addDrafts(List<Slice> slices, int left) {
+        for (int i = 0; i < slices.size() && left > 0; i++) {
             Slice s = slices.get(i);
-            int n = s.draft().length;
+            if (s.g().prefilling) {
+                continue;
+            }
+            int end = s.from() + s.count();
+            int[] draft = draft(s.g(), end, left);
+            int n = draft.length;
             if (n == 0) {
                 continue;
             }
-            int end = s.from() + s.count() - n;
             Sequence seq = s.g().sequence();
             if (!seq.tryReserve(end + n)) {
-                int held = Math.max(0, Math.min(n, seq.blockCount() * cache.blockSize() - end));
-                slices.set(i, new Slice(s.g(), s.from(), s.count() - n + held, Arrays.copyOf(s.draft(), held)));
+                n = Math.max(0, Math.min(n, seq.blockCount() * cache.blockSize() - end));
             }
+            slices.set(i, new Slice(s.g(), s.from(), s.count() + n, Arrays.copyOf(draft, n)));
+            left -= n;
         }
     }
 

@@ -173,6 +173,42 @@ class SpeculativeDecodingTest {
         }
     }
 
+    /** Drafts take only what the step's budget leaves: every running request is fed in every step, to its end. */
+    @Test
+    void draftsNeverCrowdOutAnotherRequestsToken() throws Exception {
+        try (Loaded m = Loaded.of("qwen3-moe-tiny.q8_0.gguf")) {
+            int budget = 8;
+            List<int[]> prompts = repetitivePrompts(m.vocab(), 4);
+            KvCache cache = m.cache(256, 4);
+            List<long[]> steps = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<int[]> counts = new java.util.concurrent.CopyOnWriteArrayList<>();
+            try (Scheduler s = new Scheduler(m.model(), cache, 4, new Scheduler.Budget(64, budget),
+                    new PromptLookup(6, 3), false)) {
+                s.observeSteps((arrivals, c) -> {
+                    steps.add(arrivals.clone());
+                    counts.add(c.clone());
+                });
+                run(m, cache, s, prompts, SamplingParams.GREEDY, 30);
+                assertTrue(s.draftedTokens() > 0);
+            }
+            Map<Long, int[]> span = new HashMap<>(); // first and last step each request is fed in
+            for (int step = 0; step < steps.size(); step++) {
+                assertTrue(Arrays.stream(counts.get(step)).sum() <= Math.max(64, budget), "step " + step);
+                for (long arrival : steps.get(step)) {
+                    int at = step;
+                    span.computeIfAbsent(arrival, k -> new int[] {at, at})[1] = at;
+                }
+            }
+            for (Map.Entry<Long, int[]> e : span.entrySet()) {
+                for (int step = e.getValue()[0]; step <= e.getValue()[1]; step++) {
+                    long arrival = e.getKey();
+                    assertTrue(Arrays.stream(steps.get(step)).anyMatch(a -> a == arrival),
+                            "request " + arrival + " skipped in step " + step);
+                }
+            }
+        }
+    }
+
     @Test
     void modelsWithRecurrentLayersRefuseDrafts() throws Exception {
         try (Loaded m = Loaded.of("qwen3-next-tiny.q8_0.gguf")) {
