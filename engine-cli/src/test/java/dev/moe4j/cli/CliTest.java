@@ -132,9 +132,9 @@ class CliTest {
     void generateWithDraftsIsPlainGreedy() {
         String model = MODELS.resolve("qwen3-moe-tiny.q8_0.gguf").toString();
         Result plain = run("generate", "--model", model, "-p", "one two three one two three one two", "-n", "24",
-                "--greedy", "--no-warmup");
+                "--greedy", "--no-warmup", "--ctx", "128");
         Result drafted = run("generate", "--model", model, "-p", "one two three one two three one two", "-n", "24",
-                "--greedy", "--no-warmup", "--draft", "prompt-lookup", "--draft-tokens", "4");
+                "--greedy", "--no-warmup", "--ctx", "128", "--draft", "prompt-lookup", "--draft-tokens", "4");
         assertEquals(0, drafted.code(), drafted.err());
         assertEquals(plain.out(), drafted.out());
         assertTrue(drafted.err().contains("prompt-lookup drafts of up to 4 tokens"), drafted.err());

@@ -143,21 +143,21 @@ class SpeculativeDecodingTest {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"qwen3-moe-tiny.q8_0.gguf", "qwen3-moe-tiny.f32.gguf", "qwen3-dense-tiny.f32.gguf",
-            "qwen3-dense-tiny.q4_0.gguf", "qwen3-dense-tiny.q4_k_m.gguf", "qwen3-dense-half.bf16.gguf"})
+            "qwen3-dense-tiny.q4_k_m.gguf", "qwen3-dense-half.bf16.gguf"})
     void greedyEqualsPlainGreedy(String file) throws Exception {
         try (Loaded m = Loaded.of(file)) {
             List<int[]> prompts = repetitivePrompts(m.vocab(), 6);
             KvCache plainCache = m.cache(256, 4);
             List<Output> plain;
             try (Scheduler s = new Scheduler(m.model(), plainCache, 4, new Scheduler.Budget(64, 32))) {
-                plain = run(m, plainCache, s, prompts, SamplingParams.GREEDY, 40);
+                plain = run(m, plainCache, s, prompts, SamplingParams.GREEDY, 32);
             }
-            // a pool of 14 blocks for up to 4 sequences of up to 59 positions: drafts meet a dry pool and preemption
-            for (int blocks : new int[] {256, 14}) {
+            // a pool of 10 blocks for up to 4 sequences of up to 51 positions: drafts meet a dry pool and preemption
+            for (int blocks : new int[] {256, 10}) {
                 KvCache cache = m.cache(blocks, 4);
                 try (Scheduler s = new Scheduler(m.model(), cache, 4, new Scheduler.Budget(64, 32),
                         new PromptLookup(6, 3), false)) {
-                    List<Output> spec = run(m, cache, s, prompts, SamplingParams.GREEDY, 40);
+                    List<Output> spec = run(m, cache, s, prompts, SamplingParams.GREEDY, 32);
                     for (int i = 0; i < prompts.size(); i++) {
                         assertArrayEquals(plain.get(i).fed(), spec.get(i).fed(), file + " request " + i);
                         assertEquals(plain.get(i).response(), spec.get(i).response(), file + " request " + i);
@@ -165,7 +165,8 @@ class SpeculativeDecodingTest {
                     assertTrue(s.acceptedDraftTokens() > 0, "drafts were accepted: " + s.acceptedDraftTokens()
                             + " of " + s.draftedTokens());
                     assertTrue(s.draftedTokens() > s.acceptedDraftTokens(), "drafts were rejected too");
-                    assertEquals(prompts.size() * 40L, s.sampledTokens(), "every output token counted once");
+                    assertTrue(blocks > 10 || s.preemptions() > 0, "the small pool preempted");
+                    assertEquals(prompts.size() * 32L, s.sampledTokens(), "every output token counted once");
                 }
                 cache.pool().checkConsistency();
                 assertEquals(cache.pool().capacity(), cache.pool().freeBlocks(), "every block back in the pool");
