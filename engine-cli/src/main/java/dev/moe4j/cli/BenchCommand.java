@@ -1,14 +1,17 @@
 package dev.moe4j.cli;
 
 import dev.moe4j.api.Engine;
+import dev.moe4j.api.SpeculativeDecoding;
 import dev.moe4j.bench.EndToEndBench;
 import dev.moe4j.bench.MemoryBandwidth;
 import dev.moe4j.bench.ParallelBench;
 import dev.moe4j.bench.PrefixCacheBench;
+import dev.moe4j.bench.SpeculativeBench;
 import dev.moe4j.bench.ResidentMemory;
 import dev.moe4j.kernels.Kernels;
 import dev.moe4j.model.Model;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,8 +23,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 /**
- * {@code moe4j bench}: one stream's prefill and decode speed, with --parallel N streams through the scheduler, or
- * with --prefix-cache the first token's time with a cached system prompt against an uncached one.
+ * {@code moe4j bench}: one stream's prefill and decode speed, with --parallel N streams through the scheduler, with
+ * --prefix-cache the first token's time with a cached system prompt against an uncached one, or with --speculative
+ * a copying task's decode speed with prompt-lookup drafts against without.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         header = "Measure prefill and decode speed (one stream, or --parallel N), or the prefix cache's gain.",
@@ -30,7 +34,11 @@ import picocli.CommandLine.ParentCommand;
                 "--parallel N: N requests at once through the scheduler: aggregate decode tokens/s and time to first"
                         + " token; then inter-token latency p50/p99 of N streams while a --long prompt arrives.",
                 "--prefix-cache: time to first token of a --system N-token system prompt and a --user turn, cached"
-                        + " against uncached, median of -r runs, and their ratio."})
+                        + " against uncached, median of -r runs, and their ratio.",
+                "--speculative: decode tokens/s of a prompt that asks to repeat a passage, plain against prompt-lookup"
+                        + " drafts of --draft-tokens K, median of -r runs, the drafts' acceptance rate and the speedup."
+                        + " Without --model, a tiny scripted model that copies the passage; with --model, any model"
+                        + " (greedy)."})
 final class BenchCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
@@ -76,11 +84,21 @@ final class BenchCommand implements Callable<Integer> {
             description = "with --prefix-cache: the user turn's tokens after it (default: 64)")
     Integer userTokens;
 
+    @Option(names = "--speculative",
+            description = "decode speed of a copying task with prompt-lookup drafts against without")
+    boolean speculative;
+
     @Mixin
     ModelOptions model = new ModelOptions();
 
     @Override
     public Integer call() throws Exception {
+        if (speculative) {
+            if (prefixCache || parallel != null) {
+                throw new UsageException("--speculative is a case of its own; drop --prefix-cache and --parallel");
+            }
+            return speculative();
+        }
         if (prefixCache && parallel != null) {
             throw new UsageException("--prefix-cache and --parallel are separate cases; choose one");
         }
@@ -129,7 +147,71 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    private int speculative() throws Exception {
+        int runs = reps != null ? reps : 5;
+        if (genTokens < 2 || runs < 1) {
+            throw new UsageException("bench --speculative needs -n >= 2 and -r >= 1, was -n " + genTokens + " -r "
+                    + runs);
+        }
+        model.speculative(); // checks --draft-tokens; this case runs both with and without drafts
+        SpeculativeDecoding drafts = SpeculativeDecoding.promptLookup(model.draftTokens);
+        Path path = model.resolve(main.err);
+        Path scripted = null;
+        if (model.model == null) {
+            scripted = Files.createTempFile("moe4j-copy", ".gguf");
+            SpeculativeBench.writeCopyModel(path, scripted);
+            main.err.println("a tiny scripted model that copies the passage: " + scripted);
+            path = scripted;
+        }
+        try {
+            Engine.Options options = Engine.Options.defaults().withMaxSequences(1).withContextLength(1024 + genTokens)
+                    .withRoundedActivations(model.rounded()).withPrefixCache(!model.noPrefixCache);
+            SpeculativeBench.Result plain;
+            SpeculativeBench.Result fast;
+            String name;
+            try (Engine engine = Engine.load(path, options)) {
+                name = engine.config().architecture() + " " + engine.config().numLayers() + "L";
+                main.err.println("plain decoding ...");
+                plain = SpeculativeBench.run(engine, genTokens, runs, main.err::println);
+            }
+            try (Engine engine = Engine.load(path, options.withSpeculative(drafts))) {
+                main.err.println("prompt-lookup drafts of up to " + drafts.draftTokens() + " tokens ...");
+                fast = SpeculativeBench.run(engine, genTokens, runs, main.err::println);
+            }
+            if (fast.drafted() == 0) {
+                main.err.println("no tokens were drafted (recurrent layers or rounded activations turn drafts off,"
+                        + " or the output never repeated its context)");
+            }
+            double speedup = fast.decodeTokensPerSecond() / plain.decodeTokensPerSecond();
+            PrintStream out = main.out;
+            if (json) {
+                out.printf(Locale.ROOT, "{\"test\": \"speculative\", \"plain_tokens_per_s\": %.3f, "
+                                + "\"speculative_tokens_per_s\": %.3f, \"acceptance\": %.3f, \"speedup\": %.2f, "
+                                + "\"draft_tokens\": %d, \"gen_tokens\": %d, \"runs\": %d, \"model\": \"%s\"}%n",
+                        plain.decodeTokensPerSecond(), fast.decodeTokensPerSecond(),
+                        Double.isNaN(fast.acceptance()) ? 0 : fast.acceptance(), speedup, drafts.draftTokens(),
+                        fast.tokens(), runs, name);
+            } else {
+                out.printf("| model | test | plain decode t/s | speculative decode t/s | drafts accepted | speedup |%n");
+                out.printf("|---|---|---:|---:|---:|---:|%n");
+                out.printf(Locale.ROOT, "| %s | copy tg%d, K=%d | %.2f | %.2f | %.0f%% | %.2fx |%n", name,
+                        fast.tokens(), drafts.draftTokens(), plain.decodeTokensPerSecond(),
+                        fast.decodeTokensPerSecond(), 100 * (Double.isNaN(fast.acceptance()) ? 0 : fast.acceptance()),
+                        speedup);
+            }
+            return 0;
+        } finally {
+            if (scripted != null) {
+                Files.deleteIfExists(scripted);
+            }
+        }
+    }
+
     private int single() throws Exception {
+        if (!"none".equals(model.draft)) {
+            throw new UsageException("--draft applies to bench --parallel, --prefix-cache and --speculative (the single"
+                    + " stream runs the model without the scheduler)");
+        }
         String parallelOnly = longPrompt != null ? "--long" : stepTokens != null ? "--step-tokens"
                 : batchTokens != null ? "--batch-tokens" : null;
         if (parallelOnly != null) {
@@ -161,6 +243,7 @@ final class BenchCommand implements Callable<Integer> {
         Path path = model.resolve(main.err);
         Engine.Options options = Engine.Options.defaults().withRoundedActivations(model.rounded())
                 .withPrefixCache(!model.noPrefixCache)
+                .withSpeculative(model.speculative())
                 .withMaxSequences(parallel + 1) // the N streams and the long prompt at once
                 .withContextLength(Math.max(longTokens, promptTokens) + 1024);
         if (stepTokens != null) {

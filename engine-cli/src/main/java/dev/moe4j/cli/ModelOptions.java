@@ -1,6 +1,7 @@
 package dev.moe4j.cli;
 
 import dev.moe4j.api.Engine;
+import dev.moe4j.api.SpeculativeDecoding;
 import dev.moe4j.kernels.Kernels;
 import dev.moe4j.model.GgufTensorSource;
 import dev.moe4j.model.Model;
@@ -33,6 +34,16 @@ final class ModelOptions {
                     + " one's reuses its cached blocks; models with linear-attention layers never do)")
     boolean noPrefixCache;
 
+    @Option(names = "--draft", paramLabel = "KIND", defaultValue = "none",
+            description = "speculative decoding: prompt-lookup (draft the tokens that followed the latest earlier"
+                    + " occurrence of the last 3..1 tokens, verified in one pass; same greedy output, same sampling"
+                    + " distribution) or none (default: ${DEFAULT-VALUE})")
+    String draft;
+
+    @Option(names = "--draft-tokens", paramLabel = "K", defaultValue = "6",
+            description = "with --draft prompt-lookup: tokens drafted at most per step, 1..64 (default: ${DEFAULT-VALUE})")
+    int draftTokens;
+
     @Option(names = "--no-warmup",
             description = "skip running the kernels once at load (then the first answer is several times slower)")
     boolean noWarmup;
@@ -45,12 +56,25 @@ final class ModelOptions {
         if (threads != null && threads < 1) {
             throw new UsageException("--threads must be >= 1, was " + threads);
         }
+        speculative(); // checks --draft and --draft-tokens
         Path path = ModelPaths.resolve(model, err);
         if (threads != null) {
             // the kernels read their thread count from this property when they are first created
             System.setProperty("moe4j.threads", threads.toString());
         }
         return path;
+    }
+
+    /** What --draft and --draft-tokens ask for. */
+    SpeculativeDecoding speculative() {
+        if (draftTokens < 1 || draftTokens > 64) {
+            throw new UsageException("--draft-tokens must be in 1..64, was " + draftTokens);
+        }
+        return switch (draft) {
+            case "none" -> SpeculativeDecoding.OFF;
+            case "prompt-lookup" -> SpeculativeDecoding.promptLookup(draftTokens);
+            default -> throw new UsageException("--draft must be prompt-lookup or none, was " + draft);
+        };
     }
 
     /** The option, or else the system property {@value GgufTensorSource#ROUNDED_ACTIVATIONS_PROPERTY}. */
@@ -60,6 +84,10 @@ final class ModelOptions {
 
     /** Loads the model for the commands that run the forward pass themselves (logits, token ids, bench). */
     Model loadModel(Path path, PrintStream err) {
+        if (!"none".equals(draft)) {
+            throw new UsageException("--draft needs the engine's scheduler; this command runs the model directly"
+                    + " (generate takes drafts with -p, not --tokens)");
+        }
         Kernels kernels = Kernels.get(); // chooses (and may log about) the kernels before the progress line
         long start = System.nanoTime();
         err.print("loading " + path.getFileName() + " ... ");
@@ -78,12 +106,15 @@ final class ModelOptions {
      */
     Engine loadEngine(Path path, Engine.Options options, PrintStream err, boolean terminal) throws IOException {
         warm(path, err, terminal);
-        options = options.withRoundedActivations(rounded()).withWarmup(!noWarmup).withPrefixCache(!noPrefixCache);
+        options = options.withRoundedActivations(rounded()).withWarmup(!noWarmup).withPrefixCache(!noPrefixCache)
+                .withSpeculative(speculative());
         long start = System.nanoTime();
         Engine engine = Engine.load(path, options);
-        err.printf("model ready in %d ms: %s, %d layers, context %d%s%n", (System.nanoTime() - start) / 1_000_000,
+        err.printf("model ready in %d ms: %s, %d layers, context %d%s%s%n", (System.nanoTime() - start) / 1_000_000,
                 engine.config().architecture(), engine.config().numLayers(), engine.contextLength(),
-                options.roundedActivations() ? ", Q4_0 and Q4_K decode with rounded activations" : "");
+                options.roundedActivations() ? ", Q4_0 and Q4_K decode with rounded activations" : "",
+                options.speculative().enabled() ? ", prompt-lookup drafts of up to "
+                        + options.speculative().draftTokens() + " tokens" : "");
         return engine;
     }
 

@@ -116,6 +116,31 @@ class CliTest {
     }
 
     @Test
+    void benchSpeculativeDecodesTheCopyFromDrafts() throws Exception {
+        Path copy = dir.resolve("copy.gguf");
+        dev.moe4j.bench.SpeculativeBench.writeCopyModel(MODELS.resolve("qwen3-moe-tiny.q8_0.gguf"), copy);
+        Result r = run("bench", "--model", copy.toString(), "--speculative", "-n", "48", "-r", "1", "--json",
+                "--draft-tokens", "5");
+        assertEquals(0, r.code(), r.err());
+        JsonNode line = new ObjectMapper().readTree(r.out());
+        assertEquals(48, line.get("gen_tokens").asInt(), r.out());
+        assertEquals(5, line.get("draft_tokens").asInt(), r.out());
+        assertTrue(line.get("acceptance").asDouble() > 0.5, r.out());
+    }
+
+    @Test
+    void generateWithDraftsIsPlainGreedy() {
+        String model = MODELS.resolve("qwen3-moe-tiny.q8_0.gguf").toString();
+        Result plain = run("generate", "--model", model, "-p", "one two three one two three one two", "-n", "24",
+                "--greedy", "--no-warmup", "--ctx", "128");
+        Result drafted = run("generate", "--model", model, "-p", "one two three one two three one two", "-n", "24",
+                "--greedy", "--no-warmup", "--ctx", "128", "--draft", "prompt-lookup", "--draft-tokens", "4");
+        assertEquals(0, drafted.code(), drafted.err());
+        assertEquals(plain.out(), drafted.out());
+        assertTrue(drafted.err().contains("prompt-lookup drafts of up to 4 tokens"), drafted.err());
+    }
+
+    @Test
     void tokenizeJsonlMatchesReferenceIdsAndDetokenizeInverts() throws Exception {
         Path vocab = Path.of("../engine-core/src/test/resources/fixtures/tokenizer/ggml-vocab-qwen3.gguf");
         ObjectMapper json = new ObjectMapper();

@@ -6,6 +6,7 @@ import dev.moe4j.cache.Sequence;
 import dev.moe4j.format.gguf.GgufFile;
 import dev.moe4j.format.gguf.GgufTokenizer;
 import dev.moe4j.generate.Generation;
+import dev.moe4j.generate.PromptLookup;
 import dev.moe4j.generate.Prompts;
 import dev.moe4j.generate.Sampler;
 import dev.moe4j.generate.Scheduler;
@@ -76,10 +77,12 @@ public final class Engine implements AutoCloseable {
      *     would get without it (in the rounded-activation mode, as long as its passes keep their sizes; see
      *     docs/decisions.md). Ignored (off) for models with linear-attention layers (Qwen3-Next, Qwen3.5), whose
      *     recurrent state is not kept per block
+     * @param speculative      speculative decoding with prompt-lookup drafts ({@link SpeculativeDecoding}); off by
+     *     default. Greedy output is the same bits either way, sampled output the same distribution
      */
     public record Options(int contextLength, int maxSequences, int kvBlockSize, long kvCacheBytes, int kvCacheBlocks,
             int maxBatchTokens, int decodeStepTokens, boolean roundedActivations, boolean warmup,
-            boolean prefixCache) {
+            boolean prefixCache, SpeculativeDecoding speculative) {
         /**
          * Checks the sizes.
          *
@@ -93,6 +96,7 @@ public final class Engine implements AutoCloseable {
          * @param roundedActivations whether Q4_0 products round their activations
          * @param warmup             whether loading warms the kernels up
          * @param prefixCache        whether full KV blocks are cached and shared between requests
+         * @param speculative        speculative decoding, or {@link SpeculativeDecoding#OFF}
          * @throws InvalidRequestException if a size is negative, or one that must be positive is 0
          */
         public Options {
@@ -103,6 +107,7 @@ public final class Engine implements AutoCloseable {
                         + ", kvBlockSize " + kvBlockSize + ", kvCacheBytes " + kvCacheBytes + ", kvCacheBlocks "
                         + kvCacheBlocks + ", maxBatchTokens " + maxBatchTokens + ", decodeStepTokens " + decodeStepTokens);
             }
+            java.util.Objects.requireNonNull(speculative, "speculative (SpeculativeDecoding.OFF for plain decoding)");
         }
 
         /**
@@ -114,7 +119,7 @@ public final class Engine implements AutoCloseable {
          */
         public static Options defaults() {
             return new Options(0, 8, KvCache.DEFAULT_BLOCK_SIZE, 0, 0, 512, 128,
-                    GgufTensorSource.roundedActivationsByDefault(), false, true);
+                    GgufTensorSource.roundedActivationsByDefault(), false, true, SpeculativeDecoding.OFF);
         }
 
         /**
@@ -126,7 +131,7 @@ public final class Engine implements AutoCloseable {
          */
         public Options withContextLength(int tokens) {
             return new Options(tokens, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks,
-                    maxBatchTokens, decodeStepTokens, roundedActivations, warmup, prefixCache);
+                    maxBatchTokens, decodeStepTokens, roundedActivations, warmup, prefixCache, speculative);
         }
 
         /**
@@ -138,7 +143,7 @@ public final class Engine implements AutoCloseable {
          */
         public Options withMaxSequences(int n) {
             return new Options(contextLength, n, kvBlockSize, kvCacheBytes, kvCacheBlocks,
-                    maxBatchTokens, decodeStepTokens, roundedActivations, warmup, prefixCache);
+                    maxBatchTokens, decodeStepTokens, roundedActivations, warmup, prefixCache, speculative);
         }
 
         /**
@@ -150,7 +155,7 @@ public final class Engine implements AutoCloseable {
          */
         public Options withKvBlockSize(int tokens) {
             return new Options(contextLength, maxSequences, tokens, kvCacheBytes, kvCacheBlocks,
-                    maxBatchTokens, decodeStepTokens, roundedActivations, warmup, prefixCache);
+                    maxBatchTokens, decodeStepTokens, roundedActivations, warmup, prefixCache, speculative);
         }
 
         /**
@@ -162,7 +167,7 @@ public final class Engine implements AutoCloseable {
          */
         public Options withKvCacheBytes(long bytes) {
             return new Options(contextLength, maxSequences, kvBlockSize, bytes, 0, maxBatchTokens, decodeStepTokens,
-                    roundedActivations, warmup, prefixCache);
+                    roundedActivations, warmup, prefixCache, speculative);
         }
 
         /**
@@ -175,7 +180,7 @@ public final class Engine implements AutoCloseable {
          */
         public Options withKvCacheBlocks(int blocks) {
             return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, blocks, maxBatchTokens,
-                    decodeStepTokens, roundedActivations, warmup, prefixCache);
+                    decodeStepTokens, roundedActivations, warmup, prefixCache, speculative);
         }
 
         /**
@@ -187,7 +192,7 @@ public final class Engine implements AutoCloseable {
          */
         public Options withMaxBatchTokens(int tokens) {
             return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks,
-                    tokens, decodeStepTokens, roundedActivations, warmup, prefixCache);
+                    tokens, decodeStepTokens, roundedActivations, warmup, prefixCache, speculative);
         }
 
         /**
@@ -199,7 +204,7 @@ public final class Engine implements AutoCloseable {
          */
         public Options withDecodeStepTokens(int tokens) {
             return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks,
-                    maxBatchTokens, tokens, roundedActivations, warmup, prefixCache);
+                    maxBatchTokens, tokens, roundedActivations, warmup, prefixCache, speculative);
         }
 
         /**
@@ -210,7 +215,7 @@ public final class Engine implements AutoCloseable {
          */
         public Options withRoundedActivations(boolean on) {
             return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks, maxBatchTokens,
-                    decodeStepTokens, on, warmup, prefixCache);
+                    decodeStepTokens, on, warmup, prefixCache, speculative);
         }
 
         /**
@@ -222,7 +227,7 @@ public final class Engine implements AutoCloseable {
          */
         public Options withWarmup(boolean on) {
             return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks, maxBatchTokens,
-                    decodeStepTokens, roundedActivations, on, prefixCache);
+                    decodeStepTokens, roundedActivations, on, prefixCache, speculative);
         }
 
         /**
@@ -233,7 +238,18 @@ public final class Engine implements AutoCloseable {
          */
         public Options withPrefixCache(boolean on) {
             return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks, maxBatchTokens,
-                    decodeStepTokens, roundedActivations, warmup, on);
+                    decodeStepTokens, roundedActivations, warmup, on, speculative);
+        }
+
+        /**
+         * These options with speculative decoding on or off (see {@link #speculative()}).
+         *
+         * @param speculative the drafts to verify, or {@link SpeculativeDecoding#OFF}
+         * @return the new options
+         */
+        public Options withSpeculative(SpeculativeDecoding speculative) {
+            return new Options(contextLength, maxSequences, kvBlockSize, kvCacheBytes, kvCacheBlocks, maxBatchTokens,
+                    decodeStepTokens, roundedActivations, warmup, prefixCache, speculative);
         }
     }
 
@@ -304,7 +320,8 @@ public final class Engine implements AutoCloseable {
                 ? warmUp(model, tokenizer, cache, Math.min(options.maxBatchTokens(), options.decodeStepTokens())) : 0;
         this.scheduler = new Scheduler(model, cache, options.maxSequences(),
                 new Scheduler.Budget(options.maxBatchTokens(), options.decodeStepTokens(),
-                        options.roundedActivations() ? RoundedForm.MAX_TOKENS + 1 : 1));
+                        options.roundedActivations() ? RoundedForm.MAX_TOKENS + 1 : 1),
+                drafter(options, recurrent), options.speculative().sampled());
         String sizedBy = blocks < fit ? options.maxSequences() + " full-length sequences"
                 : options.kvCacheBlocks() > 0 ? "kvCacheBlocks"
                 : options.kvCacheBytes() > 0 ? "kvCacheBytes" : "80% of the free heap";
@@ -313,6 +330,21 @@ public final class Engine implements AutoCloseable {
                 cache.pool().capacity(), blockSize, cache.pool().capacity() * bytesPerBlock >> 20,
                 cache.pool().capacity() * blockSize, sizedBy, options.maxSequences(), options.maxBatchTokens(),
                 options.decodeStepTokens());
+    }
+
+    /** The speculative drafter the options ask for, where this model and mode keep its output exact; else null. */
+    private static PromptLookup drafter(Options options, boolean recurrent) {
+        SpeculativeDecoding spec = options.speculative();
+        if (!spec.enabled()) {
+            return null;
+        }
+        if (recurrent || options.roundedActivations()) {
+            LOG.info("speculative decoding is off: {}", recurrent
+                    ? "the model's recurrent layers cannot drop rejected draft tokens"
+                    : "rounded activations give a position other bits in a larger pass");
+            return null;
+        }
+        return new PromptLookup(spec.draftTokens(), spec.maxNgram());
     }
 
     /**
@@ -645,6 +677,24 @@ public final class Engine implements AutoCloseable {
      */
     public long cachedPromptTokens() {
         return scheduler.cachedTokens();
+    }
+
+    /**
+     * Draft tokens fed for verification (speculative decoding); 0 when it is off.
+     *
+     * @return tokens since loading
+     */
+    public long draftedTokens() {
+        return scheduler.draftedTokens();
+    }
+
+    /**
+     * Draft tokens the verification accepted: each saved one forward pass.
+     *
+     * @return tokens since loading
+     */
+    public long acceptedDraftTokens() {
+        return scheduler.acceptedDraftTokens();
     }
 
     /**

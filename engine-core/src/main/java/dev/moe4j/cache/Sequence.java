@@ -189,6 +189,22 @@ public final class Sequence implements AutoCloseable {
         length = newLength;
     }
 
+    /**
+     * Drops positions [newLength, length) (drafted tokens a verification rejected) and gives back the blocks past
+     * the new end. Only unshared positions can go: the cached blocks stay read-only.
+     */
+    public void truncate(int newLength) {
+        if (newLength > length) {
+            throw new IllegalArgumentException("truncating sequence " + id + " of length " + length
+                    + " cannot lengthen it to " + newLength);
+        }
+        setLength(newLength);
+        int keep = blocksFor(newLength);
+        while (blockCount > keep) {
+            cache.pool().release(blocks[--blockCount]);
+        }
+    }
+
     /** Slot index (block id · blockSize + offset) holding position {@code pos}. */
     public int slot(int pos) {
         int blockSize = cache.blockSize();

@@ -13,6 +13,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -50,6 +51,9 @@ public final class Generation implements ChatHandle {
     private int reasoningTokens;
     private int budgetCount;
     private boolean budgetExhausted;
+    /** Logits rows the last {@link #onLogits} call used, and the draft tokens it accepted. */
+    int rowsUsed;
+    int accepted;
 
     Generation(long arrival, Plan plan, Delivery delivery, CompletableFuture<ChatResponse> result,
                Consumer<Generation> leftQueue) {
@@ -128,20 +132,86 @@ public final class Generation implements ChatHandle {
 
     /** Handles the logits that followed the last token; returns false when generation has ended. */
     boolean onLogits(float[] logits, int offset) {
+        return onLogits(logits, offset, 0, NO_DRAFT, 0, null);
+    }
+
+    /** Running totals a verification adds to as it goes (before the request can complete and be observed). */
+    record Counters(AtomicLong sampled, AtomicLong drafted, AtomicLong accepted) {}
+
+    private static final int[] NO_DRAFT = new int[0];
+
+    /**
+     * Handles the logits of a verification pass: {@code draftLen + 1} rows of {@code vocab} from {@code offset},
+     * row i following the last token and {@code draft[0, i)}. Each row gives one token as the sampler verifies the
+     * draft's token there (the last row samples freely); the first token that differs from the draft, or that
+     * ends the generation or brings forced tokens, ends the run. The keys and values of the accepted draft tokens
+     * stay in the sequence, the rejected positions are dropped. Returns false when generation has ended.
+     */
+    boolean onLogits(float[] logits, int offset, int vocab, int[] draft, int draftLen, Counters counters) {
         prefilling = false;
+        rowsUsed = 0;
+        accepted = 0;
         if (isCancelled()) {
             end();
             return false;
         }
-        int next = plan.sampler().sample(logits, offset);
+        int base = tokenCount;
+        if (counters != null) {
+            counters.drafted().addAndGet(draftLen);
+        }
+        for (int i = 0; i <= draftLen; i++) {
+            int row = offset + i * vocab;
+            int next = i < draftLen ? plan.sampler().verify(logits, row, draft[i]) : plan.sampler().sample(logits, row);
+            rowsUsed++;
+            if (counters != null) {
+                counters.sampled().incrementAndGet();
+            }
+            int before = tokenCount;
+            FinishReason end = advance(next);
+            if (end != null) {
+                if (draftLen > 0) {
+                    keepAccepted(base + accepted); // cached for a follow-up request as without drafts
+                }
+                finish(end);
+                return false;
+            }
+            if (i == draftLen || next != draft[i] || tokenCount != before + 1) {
+                break;
+            }
+            accepted++;
+            if (counters != null) {
+                counters.accepted().incrementAndGet();
+            }
+        }
+        if (draftLen > 0) {
+            keepAccepted(base + accepted);
+        }
+        return true;
+    }
+
+    /**
+     * After a verification pass: the pending token and the accepted drafts (positions below {@code length}) keep
+     * their keys and values, the rejected positions go, and the blocks now full of verified tokens are offered to
+     * the prefix cache (the scheduler offered only those below the drafts).
+     */
+    private void keepAccepted(int length) {
+        sequence.truncate(length);
+        sequence.commitBlocks(tokens, length);
+    }
+
+    /** Whether this request may take drafted tokens: greedy ones always, sampled ones when asked. */
+    boolean greedy() {
+        return plan.sampler().isGreedy();
+    }
+
+    /** Takes one chosen token: returns why the generation ends, or null after appending it (and any forced tokens). */
+    private FinishReason advance(int next) {
         if (plan.endTokens().contains(next)) {
             generated++;
-            finish(FinishReason.STOP);
-            return false;
+            return FinishReason.STOP;
         }
         if (!consume(next)) {
-            finish(FinishReason.STOP_STRING);
-            return false;
+            return FinishReason.STOP_STRING;
         }
         int[] feed = new int[] {next};
         if (plan.thinkingBudget() >= 0 && plan.parser().channel() == OutputParser.Channel.REASONING
@@ -151,27 +221,24 @@ public final class Generation implements ChatHandle {
             int[] stop = plan.budgetStopTokens();
             for (int id : stop) {
                 if (!consume(id)) {
-                    finish(FinishReason.STOP_STRING);
-                    return false;
+                    return FinishReason.STOP_STRING;
                 }
             }
             feed = Arrays.copyOf(feed, 1 + stop.length);
             System.arraycopy(stop, 0, feed, 1, stop.length);
         }
         if (generated >= plan.maxTokens()) {
-            finish(FinishReason.LENGTH);
-            return false;
+            return FinishReason.LENGTH;
         }
         if (tokenCount + feed.length > sequence.cache().maxPositions()) {
-            finish(FinishReason.CONTEXT_FULL);
-            return false;
+            return FinishReason.CONTEXT_FULL;
         }
         if (tokenCount + feed.length > tokens.length) {
             tokens = Arrays.copyOf(tokens, Math.max(tokens.length * 2, tokenCount + feed.length));
         }
         System.arraycopy(feed, 0, tokens, tokenCount, feed.length);
         tokenCount += feed.length;
-        return true;
+        return null;
     }
 
     /** Counts and parses one generated (sampled or forced) token. */

@@ -49,6 +49,51 @@ public final class Sampler {
      * does not shorten it), and min-p alone ranks only the candidates it keeps.
      */
     public int sample(float[] logits, int offset) {
+        int n = candidates(logits, offset);
+        if (params.isGreedy()) {
+            return best(n);
+        }
+        return draw(weigh(n));
+    }
+
+    /**
+     * Speculative verification of a drafted token against the distribution {@link #sample} draws from: with
+     * probability p(draft) it returns {@code draft}; otherwise it draws from that distribution with the draft's
+     * weight removed. Because the draft is proposed with certainty, the result has exactly the distribution of
+     * {@link #sample} (rejection sampling with a one-point proposal). Greedy: the most likely token, as {@link #sample}.
+     * Takes one uniform from the stream, and one more when the draft is rejected.
+     */
+    public int verify(float[] logits, int offset, int draft) {
+        int n = candidates(logits, offset);
+        if (params.isGreedy()) {
+            return best(n);
+        }
+        n = weigh(n);
+        double total = 0;
+        int at = -1;
+        for (int i = 0; i < n; i++) {
+            total += values[i];
+            if (ids[i] == draft) {
+                at = i;
+            }
+        }
+        double u = random.nextDouble();
+        if (at >= 0 && u * total < values[at]) {
+            return draft;
+        }
+        if (at >= 0) {
+            values[at] = 0;
+        }
+        return draw(n);
+    }
+
+    /** Whether this sampler picks the most likely token (no random stream is used). */
+    public boolean isGreedy() {
+        return params.isGreedy();
+    }
+
+    /** Fills (ids, values) with the finite (or +inf) penalised logits; returns how many. */
+    private int candidates(float[] logits, int offset) {
         int n = 0;
         for (int id = 0; id < vocab; id++) {
             float v = penalised(logits[offset + id], counts[id]);
@@ -62,15 +107,24 @@ public final class Sampler {
         if (n == 0) {
             throw new IllegalStateException("every logit is -inf or NaN: nothing to sample");
         }
-        if (params.isGreedy()) {
-            int best = 0;
-            for (int i = 1; i < n; i++) {
-                if (values[i] > values[best]) {
-                    best = i;
-                }
+        return n;
+    }
+
+    private int best(int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) {
+            if (values[i] > values[best]) {
+                best = i;
             }
-            return ids[best];
         }
+        return ids[best];
+    }
+
+    /**
+     * Scales, ranks and weighs the n candidates, then applies top-k, top-p and min-p: the kept candidates are first
+     * in (ids, values) with their weights; returns how many.
+     */
+    private int weigh(int n) {
         if (keys == null) {
             keys = new long[vocab];
             keysSpare = new long[vocab];
@@ -84,7 +138,7 @@ public final class Sampler {
         if (params.topK() > 0 && params.topK() < n) {
             n = topK(n, params.topK());
         } else if (params.topP() >= 1 && params.minP() > 0 && max != Float.POSITIVE_INFINITY) {
-            return draw(minPOnly(n, max));
+            return minPOnly(n, max);
         } else {
             sortAll(n);
         }
@@ -115,7 +169,7 @@ public final class Sampler {
             }
             n = keep;
         }
-        return draw(n);
+        return n;
     }
 
     /** Draws from the first {@code n} ranked candidates by their weights. */
@@ -125,13 +179,17 @@ public final class Sampler {
             total += values[i];
         }
         double r = random.nextDouble() * total;
+        int last = n - 1;
         for (int i = 0; i < n; i++) {
             r -= values[i];
             if (r < 0) {
                 return ids[i];
             }
+            if (values[i] > 0) {
+                last = i;
+            }
         }
-        return ids[n - 1];
+        return ids[last]; // rounding left r at 0: the last candidate with weight (never a rejected draft's)
     }
 
     /**

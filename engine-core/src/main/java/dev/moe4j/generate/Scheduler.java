@@ -11,6 +11,7 @@ import dev.moe4j.model.Batch;
 import dev.moe4j.model.Model;
 import dev.moe4j.model.Scratch;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
@@ -42,6 +43,11 @@ import org.slf4j.LoggerFactory;
  * cached run of full blocks, and recomputes at least the last token (its logits are needed) or more, as
  * {@link KvCache.PrefixCaching#minBatchTokens()} says; after each pass every fed sequence offers its newly filled
  * blocks to the cache.
+ *
+ * <p>With a drafter (speculative decoding), a decoding request's pending token is followed in the step by the tokens
+ * {@link PromptLookup} proposes, each asking for logits; the request then takes tokens row by row as its sampler
+ * verifies them ({@link Sampler#verify}) and its sequence drops the rejected positions. Drafted positions are never
+ * offered to the prefix cache before they are verified.
  */
 public final class Scheduler implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Scheduler.class);
@@ -73,6 +79,13 @@ public final class Scheduler implements AutoCloseable {
     private final KvCache cache;
     private final int maxSequences;
     private final Budget budget;
+    /** Drafts for speculative decoding, or null when off; {@link #draftSampled}: sampled requests take drafts too. */
+    private final PromptLookup drafter;
+    private final boolean draftSampled;
+    private final int[] draftScratch;
+    private final AtomicLong drafted = new AtomicLong();
+    private final AtomicLong draftsAccepted = new AtomicLong();
+    private final Generation.Counters counters;
     private final LinkedBlockingDeque<Generation> queue = new LinkedBlockingDeque<>();
     /** Preempted generations, earliest arrival first: admitted before anything in {@link #queue}. */
     private final PriorityQueue<Generation> preempted = new PriorityQueue<>(Comparator.comparingLong(g -> g.arrival));
@@ -111,6 +124,33 @@ public final class Scheduler implements AutoCloseable {
     }
 
     public Scheduler(Model model, KvCache cache, int maxSequences, Budget budget) {
+        this(model, cache, maxSequences, budget, null, false);
+    }
+
+    /**
+     * A scheduler that decodes speculatively: each decoding request whose last token follows an earlier run of its
+     * tokens feeds {@code drafter}'s proposal after it, and the one pass verifies it (see
+     * {@link Sampler#verify}). Only for models whose state can be cut back (attention layers alone) and whose
+     * kernels give a position the same bits in any batch.
+     *
+     * @param drafter      proposes the draft; null for plain decoding
+     * @param draftSampled whether sampled requests take drafts too (greedy ones always do)
+     */
+    public Scheduler(Model model, KvCache cache, int maxSequences, Budget budget, PromptLookup drafter,
+                     boolean draftSampled) {
+        if (drafter != null && cache.recurrentSlots() > 0) {
+            throw new IllegalArgumentException("speculative decoding needs a model without recurrent layers: their"
+                    + " state cannot be cut back to drop rejected draft tokens");
+        }
+        if (drafter != null && cache.prefixCaching() != null && cache.prefixCaching().minBatchTokens() > 1) {
+            throw new IllegalArgumentException("speculative decoding needs passes whose size does not change a"
+                    + " position's bits; this cache's prefix caching says passes under "
+                    + cache.prefixCaching().minBatchTokens() + " tokens do");
+        }
+        this.drafter = drafter;
+        this.draftSampled = draftSampled;
+        this.counters = new Generation.Counters(sampled, drafted, draftsAccepted);
+        this.draftScratch = drafter == null ? new int[0] : new int[drafter.draftTokens()];
         if (maxSequences < 1) {
             throw new IllegalArgumentException("maxSequences must be positive, was " + maxSequences);
         }
@@ -172,6 +212,16 @@ public final class Scheduler implements AutoCloseable {
     /** Tokens sampled so far, all requests together (each generation step of each request). */
     public long sampledTokens() {
         return sampled.get();
+    }
+
+    /** Draft tokens fed for verification so far. */
+    public long draftedTokens() {
+        return drafted.get();
+    }
+
+    /** Draft tokens the verification accepted so far. */
+    public long acceptedDraftTokens() {
+        return draftsAccepted.get();
     }
 
     private void loop() {
@@ -316,8 +366,17 @@ public final class Scheduler implements AutoCloseable {
         return true;
     }
 
-    /** A run of a generation's tokens in this step: positions [from, from + count). */
-    private record Slice(Generation g, int from, int count) {}
+    /**
+     * A run of a generation's tokens in this step: positions [from, from + count); the last {@code draft.length}
+     * of them drafted (not yet the generation's tokens).
+     */
+    private record Slice(Generation g, int from, int count, int[] draft) {
+        Slice(Generation g, int from, int count) {
+            this(g, from, count, NO_DRAFT);
+        }
+    }
+
+    private static final int[] NO_DRAFT = new int[0];
 
     /**
      * Chooses this step's tokens: every decoding generation's pending tokens first, then prompt chunks, within the
@@ -357,7 +416,53 @@ public final class Scheduler implements AutoCloseable {
                 left -= count;
             }
         }
+        if (drafter != null) {
+            addDrafts(slices, left);
+        }
         return slices;
+    }
+
+    /**
+     * The draft to verify after g's pending token (position {@code end} onwards): at most {@code room} tokens, no
+     * further than the context length.
+     */
+    private int[] draft(Generation g, int end, int room) {
+        if (drafter == null || g.remaining() != 1 || !(draftSampled || g.greedy())) {
+            return NO_DRAFT;
+        }
+        int limit = Math.min(room, cache.maxPositions() - end);
+        int n = drafter.draft(g.tokens(), g.tokenCount(), limit, draftScratch);
+        if (n == 0) {
+            return NO_DRAFT;
+        }
+        return Arrays.copyOf(draftScratch, n);
+    }
+
+    /**
+     * Appends drafts to the decoding slices, in arrival order, from the step's budget left after every running
+     * request's own tokens and prompt chunks (a draft never delays another request's token or prompt) and from
+     * blocks the pool has free (a draft never preempts a request; one the pool cannot hold is cut to the blocks its
+     * sequence has).
+     */
+    private void addDrafts(List<Slice> slices, int left) {
+        for (int i = 0; i < slices.size() && left > 0; i++) {
+            Slice s = slices.get(i);
+            if (s.g().prefilling) {
+                continue;
+            }
+            int end = s.from() + s.count();
+            int[] draft = draft(s.g(), end, left);
+            int n = draft.length;
+            if (n == 0) {
+                continue;
+            }
+            Sequence seq = s.g().sequence();
+            if (!seq.tryReserve(end + n)) {
+                n = Math.max(0, Math.min(n, seq.blockCount() * cache.blockSize() - end));
+            }
+            slices.set(i, new Slice(s.g(), s.from(), s.count() + n, Arrays.copyOf(draft, n)));
+            left -= n;
+        }
     }
 
     private record Reservation(boolean ok, int freedTokens) {}
@@ -405,15 +510,17 @@ public final class Scheduler implements AutoCloseable {
     /** Runs the slices as one batch; if the pass fails, each generation alone, so only one that fails alone ends. */
     private void run(List<Slice> slices, Scratch scratch) {
         Batch.Builder batch = Batch.builder();
-        List<Generation> withLogits = new ArrayList<>();
+        List<Slice> withLogits = new ArrayList<>();
         for (Slice s : slices) {
             Generation g = s.g();
+            int own = s.count() - s.draft().length;
             for (int i = 0; i < s.count(); i++) {
                 int pos = s.from() + i;
                 boolean last = pos == g.tokenCount() - 1;
-                batch.add(g.token(pos), pos, g.sequence(), last);
+                // a draft's positions all need logits: each verifies the next drafted token
+                batch.add(i < own ? g.token(pos) : s.draft()[i - own], pos, g.sequence(), last || i >= own);
                 if (last) {
-                    withLogits.add(g);
+                    withLogits.add(s);
                 }
             }
         }
@@ -440,21 +547,25 @@ public final class Scheduler implements AutoCloseable {
         }
         commitBlocks(slices);
         int vocab = model.config().vocabSize();
-        sampled.addAndGet(withLogits.size());
         LogitsObserver lo = logitsObserver;
-        for (int row = 0; row < withLogits.size(); row++) {
-            Generation g = withLogits.get(row);
-            if (lo != null) {
-                lo.onLogits(g.arrival, logits, row * vocab, vocab);
-            }
+        int row = 0;
+        for (Slice s : withLogits) {
+            Generation g = s.g();
+            int[] draft = s.draft();
             boolean goOn;
             try {
-                goOn = g.onLogits(logits, row * vocab);
+                goOn = g.onLogits(logits, row * vocab, vocab, draft, draft.length, counters);
             } catch (RuntimeException | Error e) {
                 LOG.error("request {} failed after its forward pass", g.arrival, e);
                 g.fail(e);
                 goOn = false;
             }
+            if (lo != null) {
+                for (int i = 0; i < g.rowsUsed; i++) {
+                    lo.onLogits(g.arrival, logits, (row + i) * vocab, vocab);
+                }
+            }
+            row += 1 + draft.length;
             if (!goOn) {
                 active.remove(g);
             }
@@ -478,7 +589,8 @@ public final class Scheduler implements AutoCloseable {
         for (Slice s : slices) {
             Sequence seq = s.g().sequence();
             if (reproducible) {
-                seq.commitBlocks(s.g().tokens(), seq.length());
+                // not past the generation's own tokens: drafted positions are not verified yet
+                seq.commitBlocks(s.g().tokens(), Math.min(seq.length(), s.g().tokenCount()));
             } else {
                 seq.commitBlocks(s.g().tokens(), s.from());
                 seq.stopCaching();
