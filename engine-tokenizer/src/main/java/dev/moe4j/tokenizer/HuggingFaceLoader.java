@@ -70,7 +70,8 @@ final class HuggingFaceLoader {
         if (!vocabNode.isObject()) {
             throw unsupported("model.vocab (an object of token → id is expected)", vocabNode);
         }
-        // ids are dense but for the added tokens' ids: a larger id is a defect, not a reason to allocate for it
+        // tokenizer.json gives every id, the vocabulary's and the added tokens': an id past their count is a defect,
+        // not a reason to allocate for it
         int maxIds = vocabNode.size() + added.size();
         int size = 0;
         for (Map.Entry<String, JsonNode> entry : vocabNode.properties()) {
@@ -81,6 +82,12 @@ final class HuggingFaceLoader {
                         + " tokens and " + added.size() + " added tokens)");
             }
             size = Math.max(size, id.intValue() + 1);
+        }
+        for (AddedToken token : added.values()) {
+            if (token.id() >= maxIds) {
+                throw new TokenizerException("added token " + token.content() + " has id " + token.id() + ", beyond the"
+                        + " vocabulary's " + vocabNode.size() + " tokens and " + added.size() + " added tokens");
+            }
         }
         String[] tokens = new String[size];
         for (Map.Entry<String, JsonNode> entry : vocabNode.properties()) {

@@ -31,11 +31,6 @@ final class Vocabulary {
     Vocabulary(String[] tokens, Collection<AddedToken> addedTokens) {
         int size = tokens.length;
         for (AddedToken token : addedTokens) {
-            // added tokens may extend the vocabulary, by at most their number: a larger id would size it by a claim
-            if (token.id() >= (long) tokens.length + addedTokens.size()) {
-                throw new TokenizerException("added token " + token.content() + " has id " + token.id()
-                        + ", beyond the " + tokens.length + " tokens and " + addedTokens.size() + " added tokens");
-            }
             size = Math.max(size, token.id() + 1);
         }
         this.tokens = Arrays.copyOf(tokens, size);
