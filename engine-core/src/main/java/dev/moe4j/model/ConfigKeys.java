@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.IntBinaryOperator;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -304,7 +303,10 @@ public enum ConfigKeys {
         }
 
         ModelConfig.MoeConfig experts = moe == null ? null : moe.apply(c);
-        boolean anyDense = experts == null || IntStream.range(0, numLayers).anyMatch(layer -> !experts.isMoeLayer(layer));
+        // without a walk over the layers, which a claimed two billion of them would make a hang: layer 0 is dense
+        // unless every layer is sparse (step 1), and otherwise only mlp_only_layers are
+        boolean anyDense = experts == null || numLayers > 0 && (experts.decoderSparseStep() > 1
+                || experts.mlpOnlyLayers().stream().anyMatch(layer -> layer >= 0 && layer < numLayers));
         // a MoE model without dense layers never uses intermediate_size (released ones still write it)
         int intermediate = anyDense ? c.getInt(INTERMEDIATE_SIZE) : c.getInt(INTERMEDIATE_SIZE, 0);
         if (anyDense && intermediate <= 0) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moe4j.api.BadModelFileException;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -27,12 +28,23 @@ public final class JsonConfig {
     }
 
     static JsonNode read(Path path) {
+        byte[] bytes;
         try {
-            return JSON.readTree(path.toFile());
-        } catch (JacksonException e) {
-            throw new BadModelFileException(path + " is not valid JSON: " + e.getOriginalMessage(), e);
+            bytes = Files.readAllBytes(path);
         } catch (IOException e) {
             throw new BadModelFileException("cannot read " + path + ": " + e, e);
+        }
+        return read(bytes, path.toString());
+    }
+
+    /** The JSON text of {@code file} (named in messages), parsed. */
+    static JsonNode read(byte[] json, String file) {
+        try {
+            return JSON.readTree(json);
+        } catch (JacksonException e) {
+            throw new BadModelFileException(file + " is not valid JSON: " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new BadModelFileException("cannot read " + file + ": " + e, e);
         }
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moe4j.api.BadModelFileException;
 import dev.moe4j.api.UnsupportedModelException;
 import dev.moe4j.kernels.Rope;
+import java.time.Duration;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -76,6 +78,20 @@ class HuggingFaceConfigTest {
         assertEquals(0, c.intermediateSize());
         BadModelFileException e = assertThrows(BadModelFileException.class, () -> parse("{\"model_type\": \"qwen3_moe\", "
                 + MOE_SIZES.replace(", \"intermediate_size\": 512", "") + ", \"mlp_only_layers\": [0]}"));
+        assertTrue(e.getMessage().contains("missing required key 'intermediate_size'"), e.getMessage());
+    }
+
+    /** A claimed two billion layers walked every one of them (15 s) to find a dense layer; now the answer is direct. */
+    @Test
+    void aHugeLayerCountIsReadWithoutWalkingTheLayers() {
+        String sizes = MOE_SIZES.replace(", \"intermediate_size\": 512", "")
+                .replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": " + Integer.MAX_VALUE);
+        ModelConfig c = assertTimeoutPreemptively(Duration.ofSeconds(2),
+                () -> parse("{\"model_type\": \"qwen3_moe\", " + sizes + "}"));
+        assertEquals(Integer.MAX_VALUE, c.numLayers());
+        assertEquals(0, c.intermediateSize(), "every layer sparse: no dense width needed");
+        BadModelFileException e = assertThrows(BadModelFileException.class, () -> parse("{\"model_type\": \"qwen3_moe\", "
+                + sizes + ", \"decoder_sparse_step\": 3}"));
         assertTrue(e.getMessage().contains("missing required key 'intermediate_size'"), e.getMessage());
     }
 

@@ -167,6 +167,11 @@ final class ApiHandler extends Handler.Abstract {
         if (bytes.length > max) {
             throw tooLarge(-1);
         }
+        return parseBody(bytes);
+    }
+
+    /** A request body as a JSON object; anything else is a 400 naming the problem. */
+    static JsonNode parseBody(byte[] bytes) {
         try {
             JsonNode body = OpenAiResponses.JSON.readTree(bytes);
             if (body == null || !body.isObject()) {

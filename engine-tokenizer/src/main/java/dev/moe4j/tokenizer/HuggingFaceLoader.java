@@ -46,7 +46,7 @@ final class HuggingFaceLoader {
         String eosToken = null;
         if (config != null) {
             for (Map.Entry<String, JsonNode> entry : config.path("added_tokens_decoder").properties()) {
-                addToken(added, Integer.parseInt(entry.getKey()), entry.getValue(), "added_tokens_decoder");
+                addToken(added, tokenId(entry.getKey()), entry.getValue(), "added_tokens_decoder");
             }
             // Tokens that transformers treats as special by naming them in the config.
             List<String> named = new ArrayList<>();
@@ -67,13 +67,31 @@ final class HuggingFaceLoader {
         }
 
         JsonNode vocabNode = model.path("vocab");
+        if (!vocabNode.isObject()) {
+            throw unsupported("model.vocab (an object of token → id is expected)", vocabNode);
+        }
+        // tokenizer.json gives every id, the vocabulary's and the added tokens': an id past their count is a defect,
+        // not a reason to allocate for it
+        int maxIds = vocabNode.size() + added.size();
         int size = 0;
-        for (JsonNode id : vocabNode) {
-            size = Math.max(size, id.asInt() + 1);
+        for (Map.Entry<String, JsonNode> entry : vocabNode.properties()) {
+            JsonNode id = entry.getValue();
+            if (!id.canConvertToInt() || !id.isIntegralNumber() || id.intValue() < 0 || id.intValue() >= maxIds) {
+                throw new TokenizerException("model.vocab: token " + entry.getKey() + " has id " + id
+                        + ", not an integer in [0, " + maxIds + ") (the vocabulary's " + vocabNode.size()
+                        + " tokens and " + added.size() + " added tokens)");
+            }
+            size = Math.max(size, id.intValue() + 1);
+        }
+        for (AddedToken token : added.values()) {
+            if (token.id() >= maxIds) {
+                throw new TokenizerException("added token " + token.content() + " has id " + token.id() + ", beyond the"
+                        + " vocabulary's " + vocabNode.size() + " tokens and " + added.size() + " added tokens");
+            }
         }
         String[] tokens = new String[size];
         for (Map.Entry<String, JsonNode> entry : vocabNode.properties()) {
-            tokens[entry.getValue().asInt()] = entry.getKey();
+            tokens[entry.getValue().intValue()] = entry.getKey();
         }
 
         List<String[]> merges = new ArrayList<>();
@@ -122,7 +140,7 @@ final class HuggingFaceLoader {
 
     private static void addToken(Map<Integer, AddedToken> added, int id, JsonNode token, String source) {
         String content = token.path("content").asText(null);
-        if (id < 0 || content == null) {
+        if (id < 0 || content == null || content.isEmpty()) {
             throw new TokenizerException(source + ": added token without id or content: " + token);
         }
         for (String flag : List.of("single_word", "lstrip", "rstrip", "normalized")) {
@@ -138,6 +156,15 @@ final class HuggingFaceLoader {
                     + existing.content());
         }
         added.put(id, new AddedToken(id, content, special || (existing != null && existing.special())));
+    }
+
+    /** A key of added_tokens_decoder: a token id. */
+    private static int tokenId(String key) {
+        try {
+            return Integer.parseInt(key);
+        } catch (NumberFormatException e) {
+            throw new TokenizerException("added_tokens_decoder: key '" + key + "' is not a token id");
+        }
     }
 
     /** A special token named in the config: a string, or an object with "content". */

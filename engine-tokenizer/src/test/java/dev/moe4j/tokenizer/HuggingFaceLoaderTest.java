@@ -88,6 +88,35 @@ class HuggingFaceLoaderTest {
         assertRefused(template, "post_processor");
     }
 
+    /** Found by fuzzing (TokenizerFuzzTest): each of these escaped as another exception or sized an allocation. */
+    @Test
+    void malformedIdsAndTokensAreRefusedNamingThem() {
+        ObjectNode config = JsonNodeFactory.instance.objectNode();
+        config.putObject("added_tokens_decoder").putObject("261$").put("content", "<b>");
+        TokenizerException e = assertThrows(TokenizerException.class,
+                () -> load(tokenizerJson(TOKENS, List.of()), config));
+        assertTrue(e.getMessage().contains("'261$' is not a token id"), e.getMessage());
+
+        ObjectNode emptyContent = tokenizerJson(TOKENS, List.of());
+        ((ArrayNode) emptyContent.get("added_tokens")).addObject().put("id", 258).put("content", "");
+        assertRefused(emptyContent, "added token without id or content");
+
+        // a claimed id of two billion must not allocate a two-billion-entry vocabulary
+        ObjectNode hugeId = tokenizerJson(TOKENS, List.of());
+        ((ObjectNode) hugeId.at("/model/vocab")).put("xyz", 2_000_000_000);
+        assertRefused(hugeId, "has id 2000000000");
+        ObjectNode negativeId = tokenizerJson(TOKENS, List.of());
+        ((ObjectNode) negativeId.at("/model/vocab")).put("xyz", -1);
+        assertRefused(negativeId, "has id -1");
+        ObjectNode textId = tokenizerJson(TOKENS, List.of());
+        ((ObjectNode) textId.at("/model/vocab")).put("xyz", "7");
+        assertRefused(textId, "model.vocab");
+
+        ObjectNode hugeAddedId = tokenizerJson(TOKENS, List.of());
+        ((ArrayNode) hugeAddedId.get("added_tokens")).addObject().put("id", Integer.MAX_VALUE).put("content", "<a>");
+        assertRefused(hugeAddedId, "has id " + Integer.MAX_VALUE);
+    }
+
     private static void assertRefused(ObjectNode json, String named) {
         TokenizerException e = assertThrows(TokenizerException.class, () -> load(json, null));
         assertTrue(e.getMessage().contains(named), e.getMessage());

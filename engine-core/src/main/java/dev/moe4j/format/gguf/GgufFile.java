@@ -46,7 +46,8 @@ public final class GgufFile implements AutoCloseable {
         return MappedFile.open(path, "model file", GgufFile::parse);
     }
 
-    private static GgufFile parse(Path path, Arena arena, MemorySegment mapped) {
+    /** Parses a mapping (or any segment holding a whole file: the fuzz tests pass heap bytes). */
+    static GgufFile parse(Path path, Arena arena, MemorySegment mapped) {
         String file = path.toString();
         GgufCursor in = new GgufCursor(file, mapped);
         if (mapped.byteSize() < 4) {

@@ -39,6 +39,11 @@ public final class GgufTokenizer {
             }
             for (int id = 0; id < types.length; id++) {
                 if (types[id] == CONTROL || types[id] == USER_DEFINED) {
+                    if (tokens[id].isEmpty()) {
+                        // an empty added token would match everywhere; AddedToken refuses it with an unchecked error
+                        throw new BadModelFileException(file.path() + ": token " + id + " is an added token ("
+                                + (types[id] == CONTROL ? "CONTROL" : "USER_DEFINED") + ") but empty");
+                    }
                     added.add(new AddedToken(id, tokens[id], types[id] == CONTROL));
                 }
             }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.moe4j.api.BadModelFileException;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -88,9 +89,18 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
 
     /** The index's {@code weight_map}, checked: tensor name → shard file name inside the directory. */
     private static Map<String, String> readWeightMap(Path index) {
+        try {
+            return weightMap(Files.readAllBytes(index), index.toString());
+        } catch (IOException e) {
+            throw new BadModelFileException("cannot read " + index + ": " + e, e);
+        }
+    }
+
+    /** {@link #readWeightMap} of the index's bytes ({@code index} names the file in messages). */
+    static Map<String, String> weightMap(byte[] json, String index) {
         JsonNode root;
         try {
-            root = JSON.readTree(index.toFile());
+            root = JSON.readTree(json);
         } catch (JacksonException e) {
             throw new BadModelFileException(index + " is not valid JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
@@ -108,9 +118,16 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
                         + "' should name a shard file, was " + shard);
             }
             String name = shard.asText();
-            // shards live beside the index: refuse paths that would leave the directory
-            Path p = Path.of(name);
-            if (name.isEmpty() || p.isAbsolute() || p.getNameCount() != 1 || name.equals("..") || name.equals(".")) {
+            // shards live beside the index: refuse paths that would leave the directory, and any other spelling of a
+            // file name ("shard/", which would open the same file twice under two names; a NUL, no path at all)
+            Path p;
+            try {
+                p = Path.of(name);
+            } catch (InvalidPathException ex) {
+                p = null;
+            }
+            if (p == null || name.isEmpty() || p.isAbsolute() || p.getNameCount() != 1 || !p.toString().equals(name)
+                    || name.equals("..") || name.equals(".")) {
                 throw new BadModelFileException(index + ": weight_map entry '" + e.getKey() + "' names shard '"
                         + name + "', which is not a file name in the model directory");
             }

@@ -58,7 +58,8 @@ public final class SafetensorsFile implements AutoCloseable {
         return MappedFile.open(path, "safetensors file", SafetensorsFile::parse);
     }
 
-    private static SafetensorsFile parse(Path path, Arena arena, MemorySegment mapped) {
+    /** Parses a mapping (or any segment holding a whole file: the fuzz tests pass heap bytes). */
+    static SafetensorsFile parse(Path path, Arena arena, MemorySegment mapped) {
         String file = path.toString();
         long size = mapped.byteSize();
         if (size < 8) {

@@ -2,11 +2,17 @@ package dev.moe4j.format.gguf;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.moe4j.api.BadModelFileException;
 import dev.moe4j.testutil.Fixtures;
 import dev.moe4j.tokenizer.Tokenizer;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -79,5 +85,19 @@ class GgufTokenizerTest {
             checked++;
         }
         assertEquals(cases().size(), checked);
+    }
+
+    /** An empty CONTROL token threw IllegalArgumentException; the GGUF fuzz target's corpus holds this file. */
+    @Test
+    void anEmptyAddedTokenIsABadModelFile() throws Exception {
+        byte[] bytes;
+        try (InputStream in = GgufTokenizerTest.class.getResourceAsStream("GgufFuzzTestInputs/header/empty-added-token")) {
+            bytes = in.readAllBytes();
+        }
+        try (GgufFile f = GgufFile.parse(Path.of("empty-token.gguf"), Arena.ofConfined(),
+                MemorySegment.ofArray(bytes))) {
+            BadModelFileException e = assertThrows(BadModelFileException.class, () -> GgufTokenizer.fromMetadata(f));
+            assertTrue(e.getMessage().contains("token 256 is an added token (CONTROL) but empty"), e.getMessage());
+        }
     }
 }

@@ -99,4 +99,16 @@ class SafetensorsCheckpointTest {
         Files.writeString(index, "{\"weight_map\": {\"a\": \"../elsewhere.safetensors\"}}");
         assertOpenFails("names shard '../elsewhere.safetensors', which is not a file name in the model directory");
     }
+
+    /** Found by fuzzing (SafetensorsFuzzTest): "shard/" passed as a file name and opened the shard a second time. */
+    @Test
+    void shardNamesAreSpelledAsFileNames() throws IOException {
+        shard("model-00001-of-00001.safetensors", "a", "b");
+        Path index = dir.resolve(SafetensorsCheckpoint.INDEX_FILE);
+        Files.writeString(index, "{\"weight_map\": {\"a\": \"model-00001-of-00001.safetensors/\","
+                + " \"b\": \"model-00001-of-00001.safetensors\"}}");
+        assertOpenFails("names shard 'model-00001-of-00001.safetensors/', which is not a file name");
+        Files.writeString(index, "{\"weight_map\": {\"a\": \"model\\u0000.safetensors\"}}");
+        assertOpenFails("which is not a file name in the model directory");
+    }
 }
