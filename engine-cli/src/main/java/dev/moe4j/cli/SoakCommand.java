@@ -82,11 +82,15 @@ final class SoakCommand implements Callable<Integer> {
         }
         double totalSeconds = seconds != null ? seconds : 60 * (minutes != null ? minutes : 10);
         int n = rounds != null ? rounds : Math.max(3, (int) Math.round(totalSeconds / 60));
-        if (clients < 1 || totalSeconds <= 0 || n < 1 || maxSequences < 1 || (kvBlocks != null && kvBlocks < 1)
-                || context < 64 || !(cancelFraction >= 0 && cancelFraction <= 1) || maxTokens < 1) {
-            throw new UsageException("soak needs --clients >= 1, a positive duration, --rounds >= 1, --max-sequences"
-                    + " >= 1, --kv-blocks >= 1, --context >= 64, --cancel in [0, 1] and --max-tokens >= 1");
-        }
+        require(clients >= 1, "--clients must be >= 1, was " + clients);
+        require(totalSeconds > 0, (seconds != null ? "--seconds" : "--minutes") + " must be > 0, was "
+                + (seconds != null ? seconds : minutes));
+        require(n >= 1, "--rounds must be >= 1, was " + n);
+        require(maxSequences >= 1, "--max-sequences must be >= 1, was " + maxSequences);
+        require(kvBlocks == null || kvBlocks >= 1, "--kv-blocks must be >= 1, was " + kvBlocks);
+        require(context >= 64, "--context must be >= 64, was " + context);
+        require(cancelFraction >= 0 && cancelFraction <= 1, "--cancel must be in [0, 1], was " + cancelFraction);
+        require(maxTokens >= 1, "--max-tokens must be >= 1, was " + maxTokens);
         Path path = model.resolve(main.err);
         Soak.Settings settings = new Soak.Settings(clients, Math.round(totalSeconds * 1000), n, seed, maxSequences,
                 kvBlocks != null ? kvBlocks : 0, context, cancelFraction, 96, maxTokens);
@@ -104,6 +108,12 @@ final class SoakCommand implements Callable<Integer> {
             table(r, main.out);
         }
         return r.passed() ? 0 : 1;
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new UsageException(message);
+        }
     }
 
     private static void table(Soak.Report r, PrintStream out) {
