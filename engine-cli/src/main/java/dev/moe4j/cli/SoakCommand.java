@@ -121,8 +121,8 @@ final class SoakCommand implements Callable<Integer> {
         out.println("|---|---|");
         row(out, "model", r.model() + " (" + r.architecture() + ")");
         row(out, "load", String.format(Locale.ROOT, "%d clients, %d sequences at once, %d KV blocks, context %d, "
-                + "%.0f s in %d rounds", r.clients(), r.maxSequences(), r.kvBlocks(), r.contextLength(), r.seconds(),
-                r.rounds()));
+                + "%.0f s under load in %d rounds (%.0f s with the replays' tails)", r.clients(), r.maxSequences(),
+                r.kvBlocks(), r.contextLength(), r.seconds(), r.rounds(), r.wallSeconds()));
         row(out, "requests", String.format(Locale.ROOT, "%d submitted, %d completed, %d cancelled, %d failed, %d hung;"
                         + " %d refused as longer than the context", r.submitted(), r.completed(), r.cancelled(),
                 r.errors(), r.hung(), r.refused()));
