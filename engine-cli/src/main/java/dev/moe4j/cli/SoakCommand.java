@@ -50,8 +50,8 @@ final class SoakCommand implements Callable<Integer> {
     int maxSequences;
 
     @Option(names = "--kv-blocks", paramLabel = "N",
-            description = "the engine's KV blocks (default: half of what the running sequences' full contexts need, "
-                    + "so that preemption happens)")
+            description = "the engine's KV blocks (default: half of what the running sequences' full contexts need;"
+                    + " fewer make preemption frequent)")
     Integer kvBlocks;
 
     @Option(names = "--context", paramLabel = "N", defaultValue = "512",

@@ -58,8 +58,8 @@ public final class Soak {
      * @param rounds          parts of the duration, each ended by the idle checks and a heap reading
      * @param seed            the run's seed (requests derive from it and their number)
      * @param maxSequences    the engine's running sequences at once
-     * @param kvBlocks        the engine's KV blocks; 0 = half of what {@code maxSequences} full contexts need, so
-     *                        that preemption happens
+     * @param kvBlocks        the engine's KV blocks; 0 = half of what {@code maxSequences} full contexts need
+     *                        (fewer blocks make preemption frequent)
      * @param contextLength   positions per sequence (both engines)
      * @param cancelFraction  share of requests their client cancels
      * @param maxPromptTokens the longest random user turn
