@@ -43,6 +43,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
                 QuantizeCommand.class,
                 SynthCommand.class,
                 BenchCommand.class,
+                SoakCommand.class,
                 HelpCommand.class,
         })
 public final class Main implements Callable<Integer> {

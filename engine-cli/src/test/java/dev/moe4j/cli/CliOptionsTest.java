@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.FieldSource;
 class CliOptionsTest {
     /** Every subcommand the usage promises (docs and README name them). */
     static final List<String> COMMANDS = List.of("generate", "chat", "logits", "tokenize", "detokenize", "render",
-            "quantize", "synth", "bench", "serve");
+            "quantize", "synth", "bench", "soak", "serve");
 
     /** A file named like a model that is not one: a command that loaded it would fail with exit code 1. */
     @TempDir
@@ -167,6 +167,10 @@ class CliOptionsTest {
                         "--draft", "prompt-lookup"},
                 {"bench --prefix-cache needs --system >= 1", "bench", "--model", model, "--prefix-cache", "--system",
                         "0"},
+                {"--minutes and --seconds are two ways", "soak", "--model", model, "--minutes", "1", "--seconds", "5"},
+                {"--clients must be >= 1, was 0", "soak", "--model", model, "--clients", "0"},
+                {"--cancel must be in [0, 1], was 1.5", "soak", "--model", model, "--cancel", "1.5"},
+                {"--seconds must be > 0, was 0.0", "soak", "--model", model, "--seconds", "0"},
                 {"model " + dir.resolve("missing.gguf") + " does not exist", "chat", "--model",
                         dir.resolve("missing.gguf").toString()},
                 {"--layers must be in [1, 28], was 40", "synth", "--shape", "qwen3-0.6b", "--layers", "40", "--out",
