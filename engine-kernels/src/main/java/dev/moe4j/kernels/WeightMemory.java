@@ -42,9 +42,8 @@ public final class WeightMemory {
     /**
      * {@code mapped}, a file mapping, as a segment of the same class as the copies {@link #allocate} makes (same
      * address, size, arena and read-only flag), when this module has native access; otherwise {@code mapped}.
-     * C2 compiles a kernel's loads for the segment classes it has seen: with both file mappings and copies
-     * flowing through one kernel its loads became out-of-line calls, 3x slower for Q6_K (12x with heap segments
-     * too), so every weight should reach the kernels as one class.
+     * C2 compiles a kernel's loads for the segment classes it has seen, and a kernel that saw both file mappings
+     * and copies ran several times slower (docs/decisions.md), so every weight should reach the kernels as one class.
      */
     public static MemorySegment kernelView(MemorySegment mapped) {
         if (!mapped.isMapped()) {
@@ -54,7 +53,7 @@ public final class WeightMemory {
             if (!WARNED.getAndSet(true)) {
                 LOG.log(System.Logger.Level.WARNING, "no native access for " + WeightMemory.class.getModule()
                         + ": mapped and copied weights stay two segment classes, which makes the quantized kernels several"
-                        + " times slower (3x for the Q6_K mat-vec); run with --enable-native-access=ALL-UNNAMED (or =dev.moe4j.kernels on"
+                        + " times slower; run with --enable-native-access=ALL-UNNAMED (or =dev.moe4j.kernels on"
                         + " the module path)");
             }
             return mapped;
